@@ -1,0 +1,113 @@
+"""The e-mail outbox: queue a rendered e-mail as a row now, send it after commit.
+
+A submission never waits on, or fails because of, the broker or the mail provider: the row is
+written in the caller's transaction; the send task is published on commit (and a dead broker is
+only logged); `flush_outbox` on the beat schedule picks up whatever is still pending.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import LetterStatus, Notification, NotificationStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 60  # 1, 2, 4, 8 … minutes between attempts
+
+
+def render_email(kind: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML bodies from templates/emails/<kind>-{subject,body}.txt|html."""
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", context).split())
+        text = render_to_string(f"emails/{kind}-body.txt", context)
+        try:
+            html = render_to_string(f"emails/{kind}-body.html", context)
+        except TemplateDoesNotExist:
+            html = ""
+    return subject, text, html
+
+
+def queue_email(kind: str, to: list[str] | str, *, context: dict, language: str = "en", case=None,
+                letter=None, dedupe_key: str | None = None) -> Notification | None:
+    """Write the e-mail to the outbox and send it once the surrounding transaction commits.
+    With a dedupe_key, a second call for the same key queues nothing and returns None."""
+    if isinstance(to, str):
+        to = [to]
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    subject, text, html = render_email(kind, context, language)
+    note = Notification.objects.create(
+        kind=kind, to=to, case=case, letter=letter, language=language,
+        subject=subject, body_text=text, body_html=html, dedupe_key=dedupe_key,
+    )
+    transaction.on_commit(lambda: publish(note.pk))
+    return note
+
+
+def publish(notification_id: int) -> None:
+    from .tasks import send_notification
+
+    try:
+        send_notification.delay(notification_id)
+    except Exception:  # broker down: the row stays pending and flush_outbox sends it later
+        log.warning("broker unavailable; notification %s stays in the outbox", notification_id, exc_info=True)
+
+
+def deliver(notification_id: int) -> str:
+    """Send one pending notification. Idempotent: a sent row is never sent again."""
+    now = timezone.now()
+    with transaction.atomic():
+        note = (Notification.objects.select_for_update(skip_locked=True)
+                .filter(pk=notification_id, status=NotificationStatus.PENDING).first())
+        if note is None:
+            return "not-pending"
+        if note.letter_id and note.letter.status != LetterStatus.ISSUED:
+            return "waiting-for-letter"  # flush_outbox retries once the letter is rendered
+        message = EmailMultiAlternatives(note.subject, note.body_text, settings.DEFAULT_FROM_EMAIL, note.to)
+        if note.body_html:
+            message.attach_alternative(note.body_html, "text/html")
+        if note.letter_id:
+            letter = note.letter
+            with letter.file.open("rb") as fh:
+                message.attach(f"{note.case.reference}-{letter.kind}.pdf", fh.read(), "application/pdf")
+            for name, content, mime in letter_extras(letter):
+                message.attach(name, content, mime)
+        note.attempts += 1
+        try:
+            message.send()
+        except Exception as exc:  # provider down or refusing: back off and retry
+            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if note.attempts >= MAX_ATTEMPTS:
+                note.status = NotificationStatus.FAILED
+            note.next_attempt_at = now + dt.timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (note.attempts - 1))
+            note.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            log.warning("sending notification %s failed: %s", note.pk, note.last_error)
+            return "failed"
+        status = getattr(message, "anymail_status", None)
+        note.provider_message_id = (getattr(status, "message_id", None) or "")[:200] if status else ""
+        note.status = NotificationStatus.SENT
+        note.sent_at = timezone.now()
+        note.last_error = ""
+        note.save(update_fields=["attempts", "status", "sent_at", "provider_message_id", "last_error"])
+        return "sent"
+
+
+def letter_extras(letter) -> list[tuple[str, bytes, str]]:
+    """Files that travel with a letter (the data of an access response)."""
+    from . import letters
+
+    return letters.attachments_for(letter)
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    return list(Notification.objects.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=timezone.now())
+                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

@@ -1,0 +1,782 @@
+"""One function per use case. Each runs in a transaction, locks the case row, checks the
+transition, updates the clocks, writes the audit Event, and queues letters and e-mails on commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Min, Q
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, has_transition_perm
+
+from . import letters
+from . import regimes as R
+from .clocks import end_of_day, local_date
+from .deadlines import compute_due
+from .models import (
+    Appeal,
+    AppealState,
+    Attachment,
+    Awaiting,
+    DataSubjectRequest,
+    Deadline,
+    DeadlineStatus,
+    Event,
+    Filer,
+    Note,
+    State,
+)
+from .outbox import queue_email
+from .tokens import CONFIRM, STATUS, absolute_url, make_token
+
+SYSTEM = "system"
+REQUESTER = "requester"
+
+
+class ServiceError(Exception):
+    """A refusal the user must read: the message names what the law or the state refuses."""
+
+
+class Conflict(ServiceError):
+    """Someone else changed the case since the form was loaded."""
+
+
+class AppealWindowClosed(ServiceError):
+    pass
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _label(user) -> str:
+    return user.get_username() if user is not None else REQUESTER
+
+
+def record(case, kind: str, *, user=None, actor_label: str | None = None, from_state: str = "",
+           to_state: str = "", reason: str = "", data: dict | None = None, public: bool = False,
+           appeal=None) -> Event:
+    return Event.objects.create(
+        case=case, appeal=appeal, actor=user, actor_label=actor_label or _label(user), kind=kind,
+        from_state=from_state, to_state=to_state, reason=reason, data=data or {}, public=public,
+    )
+
+
+def _lock(case, expected_version: int | None = None) -> DataSubjectRequest:
+    locked = DataSubjectRequest.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            f"{locked.reference} was changed by someone else while you were editing "
+            f"(now: {locked.get_state_display()}). Reload the case; what you typed is kept below."
+        )
+    return locked
+
+
+def _transition(case, name: str, user, *, reason: str = "", data: dict | None = None,
+                public: bool = True, check_perm: bool = True) -> None:
+    method = getattr(case, name)
+    if check_perm and user is not None and not has_transition_perm(method, user):
+        raise PermissionDenied(f"You may not {name.replace('_', ' ')} {case.reference}.")
+    before = case.state
+    try:
+        method()
+    except TransitionNotAllowed:
+        raise ServiceError(
+            f"{case.reference} cannot {name.replace('_', ' ')} while it is '{case.get_state_display()}'."
+        ) from None
+    case.version += 1
+    case.save()
+    record(case, name, user=user, actor_label=None if user else (REQUESTER if name in REQUESTER_ACTIONS else SYSTEM),
+           from_state=before, to_state=case.state, reason=reason, data=data, public=public)
+
+
+REQUESTER_ACTIONS = {"confirm_email", "receive_reply", "withdraw"}
+
+
+def _today(case) -> dt.date:
+    return local_date(timezone.now(), case.jurisdiction_info.timezone)
+
+
+def _open_deadline(case, kind: str, appeal=None) -> Deadline | None:
+    qs = case.deadlines.filter(kind=kind, status=DeadlineStatus.OPEN)
+    qs = qs.filter(appeal=appeal) if appeal is not None else qs.filter(appeal__isnull=True)
+    return qs.order_by("-id").first()
+
+
+def start_clock(case, rule: R.ClockRule, start: dt.date, *, appeal=None) -> Deadline:
+    jur = case.jurisdiction_info
+    due = compute_due(rule, start, jur)
+    ext = compute_due(rule, start, jur, extended=True) if rule.extended else None
+    deadline = Deadline.objects.create(
+        case=case, appeal=appeal, kind=rule.name, is_obligation=rule.kind == R.OBLIGATION,
+        source=rule.source, timezone=jur.timezone, start_date=start, due_date=due,
+        due_at=end_of_day(due, jur.timezone), extended_due_date=ext,
+    )
+    record(case, "clock_started", actor_label=SYSTEM, appeal=appeal,
+           data={"clock": rule.name, "start": start.isoformat(), "due": due.isoformat(), "source": rule.source})
+    return deadline
+
+
+def _start_rules(case, event: str, start: dt.date) -> list[Deadline]:
+    return [start_clock(case, rule, start) for rule in case.regime_info.clocks_for(case.request_type)
+            if rule.starts == event]
+
+
+def _rule(deadline: Deadline) -> R.ClockRule:
+    rule = deadline.case.regime_info.any_clock(deadline.kind, deadline.case.request_type)
+    if rule is None:
+        raise ServiceError(f"no legal rule for the {deadline.kind} clock")
+    return rule
+
+
+def _recompute(deadline: Deadline) -> None:
+    jur = deadline.case.jurisdiction_info
+    deadline.due_date = compute_due(_rule(deadline), deadline.start_date, jur, extended=deadline.extended,
+                                    paused_days=deadline.paused_days)
+    deadline.due_at = end_of_day(deadline.due_date, jur.timezone)
+    deadline.alert_level = 0  # a new date deserves fresh alerts
+
+
+def close_deadline(deadline: Deadline, status: str = DeadlineStatus.MET) -> None:
+    now = timezone.now()
+    deadline.status = status
+    deadline.closed_at = now
+    deadline.save(update_fields=["status", "closed_at"])
+    late = status == DeadlineStatus.MET and deadline.is_obligation and now > deadline.due_at
+    record(deadline.case, "clock_closed", actor_label=SYSTEM, appeal=deadline.appeal,
+           data={"clock": deadline.kind, "status": status, "due": deadline.due_date.isoformat(), "late": late})
+
+
+def _close_all(case, status: str = DeadlineStatus.CANCELLED, *, kinds: tuple[str, ...] | None = None,
+               appeal=None) -> None:
+    qs = case.deadlines.filter(status=DeadlineStatus.OPEN)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if appeal is not None:
+        qs = qs.filter(appeal=appeal)
+    for d in qs:
+        close_deadline(d, status)
+
+
+def refresh_next_due(case) -> None:
+    """Keep the denormalised nearest open obligation that the queue sorts on."""
+    open_qs = case.deadlines.filter(status=DeadlineStatus.OPEN, is_obligation=True, paused_since__isnull=True)
+    nearest = open_qs.filter(appeal__isnull=True).order_by("due_at").first()
+    if case.is_open and nearest:
+        case.next_due_at, case.next_due_kind = nearest.due_at, nearest.kind
+    else:
+        any_open = case.deadlines.filter(status=DeadlineStatus.OPEN, appeal__isnull=True,
+                                         paused_since__isnull=True).order_by("due_at").first()
+        case.next_due_at = any_open.due_at if (case.is_open and any_open) else None
+        case.next_due_kind = any_open.kind if (case.is_open and any_open) else ""
+    if not case.is_open and case.closed_at is None:
+        case.closed_at = timezone.now()
+    case.save(update_fields=["next_due_at", "next_due_kind", "closed_at", "updated_at"])
+    for appeal in case.appeals.filter(decided_at__isnull=True):
+        appeal.next_due_at = open_qs.filter(appeal=appeal).aggregate(m=Min("due_at"))["m"]
+        appeal.save(update_fields=["next_due_at"])
+
+
+def status_url(case) -> str:
+    return absolute_url(reverse("public:status", args=[make_token(case, STATUS)]))
+
+
+def confirm_url(case) -> str:
+    return absolute_url(reverse("public:confirm", args=[make_token(case, CONFIRM)]))
+
+
+def _email_context(case, **extra) -> dict:
+    respond = case.deadlines.filter(kind__in=(R.RESPOND, R.DETERMINATION), status=DeadlineStatus.OPEN,
+                                    appeal__isnull=True).order_by("due_at").first()
+    return {"case": case, "regime": case.regime_info, "request_type": case.request_type_info,
+            "status_url": status_url(case), "respond_due": respond.due_date if respond else None, **extra}
+
+
+def _recipients(case) -> list[str]:
+    to = [case.requester_email]
+    if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
+        to.append(case.agent_email)
+    return to
+
+
+def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
+    queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
+                language=case.language, case=case, letter=letter,
+                dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
+
+
+def _letter_and_email(case, kind: str, context: dict, *, appeal=None, email_kind: str = "letter") -> None:
+    letter = letters.issue_letter(case, kind, context, appeal=appeal)
+    notify_requester(case, email_kind, letter=letter, letter_kind=kind)
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+@dataclass
+class Upload:
+    name: str
+    content: bytes
+    content_type: str
+
+
+def validate_submission(jurisdiction: str, request_types: list[str], filer: str, *, data_description: str = "",
+                        account_id: str = "", phone: str = "", authorisation: Upload | None = None,
+                        agent_name: str = "", agent_email: str = "") -> R.Jurisdiction:
+    errors: dict[str, list[str]] = {}
+    try:
+        jur = R.jurisdiction(jurisdiction)
+    except R.UnknownJurisdiction as exc:
+        raise ValidationError({"jurisdiction": [str(exc)]}) from None
+    regime = jur.regime
+    if not request_types:
+        errors.setdefault("request_types", []).append("Choose at least one request.")
+    for code in request_types:
+        if code not in regime.request_type_codes:
+            errors.setdefault("request_types", []).append(
+                f"{regime.name} does not give the right '{code}'.")
+    if filer not in regime.filers:
+        errors.setdefault("filer", []).append(f"Under {regime.name} a request cannot be filed by: {filer}.")
+    if filer in (Filer.AGENT, Filer.LEGAL_REPRESENTATIVE, Filer.PARENT):
+        if not agent_name:
+            errors.setdefault("agent_name", []).append("Give your own name as the person filing.")
+        if not agent_email:
+            errors.setdefault("agent_email", []).append("Give your own e-mail address as the person filing.")
+        if authorisation is None:
+            errors.setdefault("authorisation", []).append(
+                "Upload the signed authorisation (PDF, PNG or JPEG) that lets you act for this person.")
+    if regime.code == "lfpdppp":
+        # LFPDPPP (2025): the request names the data concerned and identifies the account.
+        if not data_description.strip():
+            errors.setdefault("data_description", []).append(
+                "Describe the personal data your request concerns (required in Mexico).")
+    if errors:
+        raise ValidationError(errors)
+    return jur
+
+
+def _is_repeat(regime: R.Regime, request_type: R.RequestType, email: str, received_at: dt.datetime) -> bool:
+    # §1798.130(b) and company policy for every US state: access twice per rolling 12 months.
+    if regime.repeat_access_limit is None or request_type.kind != "access":
+        return False
+    since = received_at - dt.timedelta(days=365)
+    earlier = DataSubjectRequest.objects.filter(
+        requester_email__iexact=email, received_at__gte=since, received_at__lt=received_at,
+        regime__in=[r.code for r in R.REGIMES.values() if r.repeat_access_limit],
+        request_type__in=[rt.code for r in R.REGIMES.values() for rt in r.request_types if rt.kind == "access"],
+    ).exclude(state__in=[State.NOT_FILED, State.WITHDRAWN]).count()
+    return earlier >= regime.repeat_access_limit
+
+
+@transaction.atomic
+def submit_request(*, jurisdiction: str, request_types: list[str] | str, requester_name: str,
+                   requester_email: str, language: str = "en", filer: str = Filer.SELF, account_id: str = "",
+                   phone: str = "", data_description: str = "", details: str = "", agent_name: str = "",
+                   agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
+                   authorisation: Upload | None = None, received_at: dt.datetime | None = None,
+                   ) -> list[DataSubjectRequest]:
+    """Store a request (one case per request type, linked by batch_id) with its clocks, in one
+    transaction, and queue the confirmation e-mail."""
+    if isinstance(request_types, str):
+        request_types = [request_types]
+    jur = validate_submission(jurisdiction, request_types, filer, data_description=data_description,
+                              account_id=account_id, phone=phone, authorisation=authorisation,
+                              agent_name=agent_name, agent_email=agent_email)
+    received_at = received_at or timezone.now()
+    received_on = local_date(received_at, jur.timezone)
+    cases = []
+    batch = None
+    for code in dict.fromkeys(request_types):
+        rtype = jur.regime.request_type(code)
+        case = DataSubjectRequest(
+            jurisdiction=jur.code, regime=jur.regime.code, request_type=code, language=language,
+            requester_name=requester_name.strip(), requester_email=requester_email.strip(),
+            account_id=account_id, phone=phone, data_description=data_description, details=details,
+            filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
+            via_gpc=via_gpc, received_at=received_at,
+            is_repeat=_is_repeat(jur.regime, rtype, requester_email, received_at),
+        )
+        if batch:
+            case.batch_id = batch
+        case.save()
+        batch = case.batch_id
+        case.reference = f"DSAR-{received_at.year}-{case.pk:06d}"
+        case.save(update_fields=["reference"])
+        record(case, "submitted", actor_label=REQUESTER, to_state=case.state, public=True,
+               data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
+                     "filer": filer, "via_gpc": via_gpc})
+        if case.is_repeat:
+            record(case, "flagged_repeat", actor_label=SYSTEM,
+                   reason=f"More than {jur.regime.repeat_access_limit} access requests in 12 months "
+                          "(Cal. Civ. Code §1798.130(b)); staff decide, the request is kept.")
+        if authorisation is not None:
+            add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
+        _start_rules(case, R.RECEIVED, received_on)
+        _start_rules(case, R.COMPLETE_REQUEST, received_on)
+        start_clock(case, _confirm_rule(), received_on)
+        refresh_next_due(case)
+        cases.append(case)
+    for case in cases:
+        notify_requester(case, "confirm_email", dedupe="first", confirm_url=confirm_url(case),
+                         batch=cases)
+    return cases
+
+
+def _confirm_rule() -> R.ClockRule:
+    from .clocks import days
+
+    return R.ClockRule(R.CONFIRM_EMAIL, R.RECEIVED, days(settings.DSAR_CONFIRMATION_DAYS), None, False,
+                       "Setting DSAR_CONFIRMATION_DAYS (unconfirmed requests close as not filed)", kind=R.WINDOW)
+
+
+def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
+    from django.core.files.base import ContentFile
+
+    att = Attachment(case=case, kind=kind, original_name=upload.name[:255], content_type=upload.content_type,
+                     size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=user)
+    att.file.save(upload.name, ContentFile(upload.content), save=False)
+    att.save()
+    record(case, "attachment_added", user=user, actor_label=None if user else REQUESTER,
+           data={"attachment": att.pk, "kind": kind, "sha256": att.sha256, "size": att.size})
+    return att
+
+
+@transaction.atomic
+def confirm_email(case) -> DataSubjectRequest:
+    """The requester followed the signed link. Idempotent: a second click changes nothing."""
+    case = _lock(case)
+    if case.state != State.SUBMITTED:
+        return case
+    now = timezone.now()
+    case.email_confirmed_at = now
+    _transition(case, "confirm_email", None, check_perm=False)
+    d = _open_deadline(case, R.CONFIRM_EMAIL)
+    if d:
+        close_deadline(d)
+    if not case.request_type_info.needs_verification:
+        # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
+        _mark_verified(case, None, how="e-mail confirmation (opt-out needs no identity verification)")
+    ack = _open_deadline(case, R.ACKNOWLEDGE)
+    letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
+    if ack:
+        close_deadline(ack)  # the acknowledgement below confirms receipt (11 CCR §7021(a))
+    refresh_next_due(case)
+    notify_requester(case, "acknowledgement", letter=letter, dedupe="first")
+    return case
+
+
+def _mark_verified(case, user, how: str) -> None:
+    case.verified_at = timezone.now()
+    case.save(update_fields=["verified_at"])
+    record(case, "identity_verified", user=user, actor_label=None if user else SYSTEM, reason=how, public=True)
+    _start_rules(case, R.VERIFIED, _today(case))  # nrs603a: 60 days from the verified request
+
+
+@transaction.atomic
+def verify_identity(case, user, *, method: str, expected_version: int | None = None) -> DataSubjectRequest:
+    case = _lock(case, expected_version)
+    if not method.strip():
+        raise ServiceError("Say how the identity was verified.")
+    _transition(case, "verify", user, reason=method)
+    _mark_verified(case, user, method)
+    refresh_next_due(case)
+    return case
+
+
+# --- information, identity, clarification ------------------------------------------------------
+
+@transaction.atomic
+def request_information(case, user, *, what: str, message: str,
+                        expected_version: int | None = None) -> DataSubjectRequest:
+    """Ask the requester for missing information, ID or a clarification.
+
+    lfpdppp: once, within 5 business days; starts the 10-day reply window and holds the
+    determination clock until the complete request arrives. uk_gdpr: ID or fee restarts the
+    clock on arrival (Art. 12A(3)), a clarification pauses it (Art. 12A(4)). Elsewhere the clock
+    keeps running (e.g. CCPA counts from receipt regardless of verification, 11 CCR §7021(b))."""
+    case = _lock(case, expected_version)
+    if not message.strip():
+        raise ServiceError("Write what you need from the requester.")
+    if what not in (Awaiting.INFORMATION, Awaiting.IDENTITY, Awaiting.CLARIFICATION):
+        raise ServiceError(f"Unknown kind of request for information: {what}")
+    regime = case.regime_info
+    today = _today(case)
+    if regime.may_request_information_once:
+        window = _open_deadline(case, R.REQUEST_INFORMATION)
+        if case.information_requested_at is not None:
+            raise ServiceError("Information may be requested only once under the LFPDPPP.")
+        if window is None or timezone.now() > window.due_at:
+            raise ServiceError("The 5 business days to request missing information have passed (LFPDPPP).")
+    _transition(case, "request_information", user, reason=message, data={"what": what})
+    case.awaiting = what
+    case.information_requested_at = timezone.now()
+    case.save(update_fields=["awaiting", "information_requested_at"])
+    if regime.may_request_information_once:
+        close_deadline(_open_deadline(case, R.REQUEST_INFORMATION))
+        det = _open_deadline(case, R.DETERMINATION)
+        if det:
+            close_deadline(det, DeadlineStatus.CANCELLED)  # restarts from the complete request
+        _start_rules(case, R.INFORMATION_REQUESTED, today)
+    elif regime.restart_on_identity and what == Awaiting.IDENTITY or \
+            regime.pause_on_clarification and what == Awaiting.CLARIFICATION:
+        respond = _open_deadline(case, R.RESPOND)
+        if respond:
+            respond.paused_since = today
+            respond.save(update_fields=["paused_since"])
+            record(case, "clock_paused", user=user, reason=message,
+                   data={"clock": R.RESPOND, "since": today.isoformat(), "why": what})
+    refresh_next_due(case)
+    _letter_and_email(case, letters.REQUEST_INFORMATION, {"what": what, "message": message,
+                                                          "reply_due": _reply_due(case)},
+                      email_kind="information_requested")
+    return case
+
+
+def _reply_due(case) -> str | None:
+    d = _open_deadline(case, R.REQUESTER_REPLY)
+    return d.due_date.isoformat() if d else None
+
+
+@transaction.atomic
+def receive_reply(case, *, message: str, upload: Upload | None = None, user=None) -> DataSubjectRequest:
+    """The requester answered (status page), or staff record an answer that came another way."""
+    case = _lock(case)
+    if case.state != State.AWAITING_REQUESTER:
+        raise ServiceError(f"{case.reference} is not waiting for an answer from you.")
+    if not message.strip() and upload is None:
+        raise ServiceError("Write your answer or attach a document.")
+    what = case.awaiting
+    today = _today(case)
+    if upload is not None:
+        kind = Attachment.Kind.IDENTITY if what == Awaiting.IDENTITY else Attachment.Kind.INFORMATION
+        add_attachment(case, kind, upload, user=user)
+    _transition(case, "receive_reply", user, reason=message, data={"what": what}, check_perm=False)
+    case.awaiting = ""
+    case.save(update_fields=["awaiting"])
+    regime = case.regime_info
+    if regime.may_request_information_once:
+        reply = _open_deadline(case, R.REQUESTER_REPLY)
+        if reply:
+            close_deadline(reply)
+        _start_rules(case, R.COMPLETE_REQUEST, today)  # determination counts from the complete request
+    else:
+        respond = _open_deadline(case, R.RESPOND)
+        if respond and respond.paused_since:
+            if regime.restart_on_identity and what == Awaiting.IDENTITY:
+                # Art. 12A(3): the month starts again on the day the ID or fee arrives.
+                respond.start_date, respond.paused_days, respond.restarts = today, 0, respond.restarts + 1
+                event = "clock_restarted"
+            else:
+                # Art. 12A(4): the paused whole days are added to the period.
+                respond.paused_days += (today - respond.paused_since).days
+                event = "clock_resumed"
+            respond.paused_since = None
+            _recompute(respond)
+            respond.save()
+            record(case, event, user=user, actor_label=None if user else REQUESTER,
+                   data={"clock": R.RESPOND, "due": respond.due_date.isoformat(),
+                         "paused_days": respond.paused_days})
+    refresh_next_due(case)
+    return case
+
+
+# --- extensions ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def extend_deadline(case, user, *, reason: str, kind: str | None = None, appeal=None,
+                    expected_version: int | None = None) -> Deadline:
+    """Extend a running clock once, with a written reason, before it expires (spec section 3)."""
+    case = _lock(case, expected_version)
+    if user is not None and not user.has_perm("requests_app.extend_deadline"):
+        raise PermissionDenied("Only a manager may extend a legal deadline.")
+    if not reason.strip():
+        raise ServiceError("An extension needs a written reason; it is sent to the requester.")
+    kind = kind or (R.APPEAL_RESPOND if appeal else
+                    R.DETERMINATION if _open_deadline(case, R.DETERMINATION) else
+                    R.EFFECTIVE if _open_deadline(case, R.EFFECTIVE) else R.RESPOND)
+    deadline = _open_deadline(case, kind, appeal=appeal)
+    if deadline is None:
+        raise ServiceError(f"{case.reference} has no running {kind} clock to extend.")
+    rule = _rule(deadline)
+    if rule.extended is None:
+        raise ServiceError(f"The {kind} clock of a {case.regime_info.name} {case.request_type} request cannot be "
+                           f"extended ({rule.source}).")
+    if deadline.extended:
+        raise ServiceError(f"The {kind} clock was already extended on {deadline.extended_at:%Y-%m-%d}; "
+                           "the law allows one extension.")
+    if timezone.now() > deadline.due_at:
+        raise ServiceError(f"The {kind} clock expired on {deadline.due_date}; an extension must be notified "
+                           "before the original deadline.")
+    old = deadline.due_date
+    deadline.extended, deadline.extension_reason, deadline.extended_at = True, reason, timezone.now()
+    _recompute(deadline)
+    deadline.save()
+    case.version += 1
+    case.save(update_fields=["version"])
+    record(case, "deadline_extended", user=user, reason=reason, appeal=appeal, public=True,
+           data={"clock": kind, "from": old.isoformat(), "to": deadline.due_date.isoformat(),
+                 "source": rule.source})
+    refresh_next_due(case)
+    _letter_and_email(case, letters.EXTENSION_NOTICE, {"clock": kind, "reason": reason, "old_due": old.isoformat(),
+                                                       "new_due": deadline.due_date.isoformat(),
+                                                       "source": rule.source}, appeal=appeal)
+    return deadline
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+KNOW_FIELDS = ("categories", "sources", "purposes", "recipients")
+
+
+def _check_know_response(case, decision: dict) -> None:
+    # Cal. Civ. Code §1798.110(a), 11 CCR §7024: a know response gives categories, sources,
+    # purposes and recipients.
+    if case.regime == "ccpa" and case.request_type == "access":
+        missing = [f for f in KNOW_FIELDS if not decision.get(f)]
+        if missing:
+            raise ValidationError({f: ["Required for a CCPA right-to-know response."] for f in missing})
+
+
+def _close_response_clocks(case) -> None:
+    for kind in (R.RESPOND, R.ACKNOWLEDGE, R.EFFECTIVE, R.DETERMINATION):
+        d = _open_deadline(case, kind)
+        if d:
+            close_deadline(d)
+    _close_all(case, DeadlineStatus.CANCELLED)
+
+
+def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "", decision: dict | None = None,
+            expected_version: int | None = None) -> DataSubjectRequest:
+    case = _lock(case, expected_version)
+    decision = decision or {}
+    if transition in ("deny", "partially_fulfil") and not reasons.strip():
+        raise ServiceError("A refusal, in whole or in part, must state its reasons.")
+    if transition in ("fulfil", "partially_fulfil"):
+        _check_know_response(case, decision)
+    case.decision, case.decision_reasons = decision, reasons
+    _transition(case, transition, user, reason=reasons, data={"decision": list(decision)})
+    now = timezone.now()
+    case.decision_sent_at = now
+    case.closed_at = now
+    case.save(update_fields=["decision", "decision_reasons", "decision_sent_at", "closed_at"])
+    _close_response_clocks(case)
+    appeal = case.regime_info.appeal
+    if appeal and transition in ("deny", "partially_fulfil"):
+        start_clock(case, case.regime_info.any_clock(R.APPEAL_WINDOW, case.request_type), _today(case))
+    refresh_next_due(case)
+    _letter_and_email(case, letter_kind, {"outcome": transition, "reasons": reasons, **decision,
+                                          "appeal_window_due": _appeal_window_due(case)})
+    return case
+
+
+def _appeal_window_due(case) -> str | None:
+    d = _open_deadline(case, R.APPEAL_WINDOW)
+    return d.due_date.isoformat() if d else None
+
+
+def fulfil(case, user, *, decision: dict | None = None, expected_version: int | None = None):
+    return _decide(case, user, "fulfil", letters.FULFILMENT, decision=decision, expected_version=expected_version)
+
+
+def partially_fulfil(case, user, *, reasons: str, decision: dict | None = None,
+                     expected_version: int | None = None):
+    return _decide(case, user, "partially_fulfil", letters.FULFILMENT, reasons=reasons, decision=decision,
+                   expected_version=expected_version)
+
+
+def deny(case, user, *, reasons: str, decision: dict | None = None, expected_version: int | None = None):
+    return _decide(case, user, "deny", letters.DENIAL, reasons=reasons, decision=decision,
+                   expected_version=expected_version)
+
+
+@transaction.atomic
+def determine(case, user, *, admissible: bool, reasons: str = "",
+              expected_version: int | None = None) -> DataSubjectRequest:
+    """LFPDPPP: communicate within 20 business days whether the request is admissible; if so,
+    the 15 business days to make it effective start that day."""
+    case = _lock(case, expected_version)
+    if not admissible and not reasons.strip():
+        raise ServiceError("An inadmissible determination must state its reasons.")
+    _transition(case, "determine_admissible" if admissible else "determine_inadmissible", user, reason=reasons)
+    det = _open_deadline(case, R.DETERMINATION)
+    if det:
+        close_deadline(det)
+    case.decision_reasons = reasons
+    case.save(update_fields=["decision_reasons"])
+    if admissible:
+        _start_rules(case, R.COMMUNICATED, _today(case))
+    else:
+        case.decision_sent_at = case.closed_at = timezone.now()
+        case.save(update_fields=["decision_sent_at", "closed_at"])
+        _close_all(case)
+    refresh_next_due(case)
+    _letter_and_email(case, letters.DETERMINATION, {"admissible": admissible, "reasons": reasons,
+                                                    "effective_due": _effective_due(case)})
+    return case
+
+
+def _effective_due(case) -> str | None:
+    d = _open_deadline(case, R.EFFECTIVE)
+    return d.due_date.isoformat() if d else None
+
+
+@transaction.atomic
+def withdraw(case, user=None, *, reason: str = "") -> DataSubjectRequest:
+    case = _lock(case)
+    _transition(case, "withdraw", user, reason=reason or "Withdrawn by the requester")
+    _close_all(case)
+    refresh_next_due(case)
+    notify_requester(case, "withdrawn", dedupe="withdrawn")
+    return case
+
+
+@transaction.atomic
+def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
+    """Never confirmed, never verified, or (LFPDPPP) no reply within 10 business days."""
+    case = _lock(case)
+    if case.state not in (State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING):
+        return case  # the requester acted in time; nothing to close
+    _transition(case, "close_not_filed", user, reason=reason, check_perm=False)
+    _close_all(case, DeadlineStatus.LAPSED, kinds=(R.REQUESTER_REPLY, R.CONFIRM_EMAIL))
+    _close_all(case)
+    refresh_next_due(case)
+    _letter_and_email(case, letters.NOT_FILED, {"reason": reason})
+    return case
+
+
+# --- appeals (cpa, ctdpa, vcdpa) -----------------------------------------------------------------
+
+@transaction.atomic
+def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "") -> Appeal:
+    case = _lock(case)
+    regime = case.regime_info
+    if not regime.has_appeals:
+        raise ServiceError(f"{regime.name} gives no right to appeal.")
+    if case.state not in (State.DENIED, State.PARTIALLY_FULFILLED):
+        raise ServiceError("Only a decision that refused action, in whole or in part, can be appealed.")
+    if case.appeals.exists():
+        raise ServiceError(f"{case.reference} has already been appealed.")
+    window = case.deadlines.filter(kind=R.APPEAL_WINDOW).order_by("-id").first()
+    now = timezone.now()
+    if window is None or now > window.due_at:
+        closed_on = window.due_date if window else None
+        if not accept_late_reason.strip() or user is None:
+            raise AppealWindowClosed(
+                f"The window to appeal closed on {closed_on}: appeals must be filed within "
+                f"{regime.appeal.window.amount} days of the decision ({regime.appeal.window_source})."
+            )
+        if not user.has_perm("requests_app.decide_appeal"):
+            raise PermissionDenied("Only a manager may accept a late appeal.")
+    appeal = Appeal.objects.create(case=case, statement=statement, received_at=now,
+                                   late_accepted_reason=accept_late_reason if window is None or now > window.due_at
+                                   else "")
+    if window and window.status == DeadlineStatus.OPEN:
+        close_deadline(window)
+    record(case, "appeal_filed", user=user, appeal=appeal, public=True, reason=statement,
+           data={"late_accepted": bool(appeal.late_accepted_reason)})
+    start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type), _today(case), appeal=appeal)
+    refresh_next_due(case)
+    notify_requester(case, "appeal_received", dedupe=f"appeal{appeal.pk}", appeal=appeal,
+                     appeal_due=_open_deadline(case, R.APPEAL_RESPOND, appeal=appeal).due_date)
+    return appeal
+
+
+def _lock_appeal(appeal, expected_version=None) -> Appeal:
+    _lock(appeal.case)
+    locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict("The appeal was changed by someone else; reload it. What you typed is kept below.")
+    return locked
+
+
+@transaction.atomic
+def start_appeal_review(appeal, user) -> Appeal:
+    appeal = _lock_appeal(appeal)
+    if not has_transition_perm(appeal.start_review, user):
+        raise PermissionDenied("Only a manager may review appeals.")
+    before = appeal.state
+    appeal.start_review()
+    appeal.version += 1
+    appeal.save()
+    record(appeal.case, "appeal_review_started", user=user, appeal=appeal, from_state=before, to_state=appeal.state)
+    return appeal
+
+
+APPEAL_OUTCOMES = {AppealState.UPHELD: "uphold", AppealState.REVERSED: "reverse",
+                   AppealState.PARTIALLY_REVERSED: "partially_reverse"}
+
+
+@transaction.atomic
+def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version: int | None = None) -> Appeal:
+    """A written decision; where the appeal is denied (in whole or in part) the letter tells the
+    requester how to contact their Attorney General (C.R.S. 6-1-1306(3); 42-518(d); 59.1-577(C))."""
+    appeal = _lock_appeal(appeal, expected_version)
+    if outcome not in APPEAL_OUTCOMES:
+        raise ServiceError(f"Unknown appeal outcome '{outcome}'.")
+    if not reasons.strip():
+        raise ServiceError("An appeal decision must give its reasons in writing.")
+    method = getattr(appeal, APPEAL_OUTCOMES[outcome])
+    if not has_transition_perm(method, user):
+        raise PermissionDenied("Only a manager may decide appeals.")
+    before = appeal.state
+    try:
+        method()
+    except TransitionNotAllowed:
+        raise ServiceError(f"This appeal was already decided ({appeal.get_state_display()}).") from None
+    appeal.decision_reasons, appeal.decided_at, appeal.decided_by = reasons, timezone.now(), user
+    appeal.version += 1
+    appeal.next_due_at = None
+    appeal.save()
+    case = appeal.case
+    record(case, "appeal_decided", user=user, appeal=appeal, from_state=before, to_state=appeal.state,
+           reason=reasons, public=True)
+    _close_all(case, DeadlineStatus.MET, kinds=(R.APPEAL_RESPOND,), appeal=appeal)
+    refresh_next_due(case)
+    _letter_and_email(case, letters.APPEAL_DECISION,
+                      {"outcome": outcome, "reasons": reasons,
+                       "attorney_general": case.regime_info.appeal.attorney_general}, appeal=appeal)
+    return appeal
+
+
+# --- staff housekeeping ---------------------------------------------------------------------------
+
+@transaction.atomic
+def assign(case, user, assignee, *, expected_version: int | None = None) -> DataSubjectRequest:
+    if not user.has_perm("requests_app.assign_case"):
+        raise PermissionDenied("Only a manager may assign cases.")
+    case = _lock(case, expected_version)
+    before = case.assignee.get_username() if case.assignee else ""
+    case.assignee = assignee
+    case.version += 1
+    case.save(update_fields=["assignee", "version", "updated_at"])
+    record(case, "assigned", user=user, data={"from": before, "to": assignee.get_username() if assignee else ""})
+    return case
+
+
+@transaction.atomic
+def add_note(case, user, text: str) -> Note:
+    if not text.strip():
+        raise ServiceError("A note cannot be empty.")
+    note = Note.objects.create(case=case, author=user, text=text)
+    record(case, "note_added", user=user, data={"note": note.pk})
+    return note
+
+
+@transaction.atomic
+def reveal_requester(case, user) -> dict:
+    if not user.has_perm("requests_app.reveal_requester"):
+        raise PermissionDenied("You may not see requester details.")
+    record(case, "requester_revealed", user=user)
+    return {"name": case.requester_name, "email": case.requester_email, "account_id": case.account_id,
+            "phone": case.phone}
+
+
+def open_cases():
+    return DataSubjectRequest.objects.filter(closed_at__isnull=True)
+
+
+def overdue_q(now=None) -> Q:
+    return Q(next_due_at__lt=now or timezone.now())

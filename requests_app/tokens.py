@@ -1,0 +1,49 @@
+"""Unguessable, signed, expiring links for requesters (django.core.signing).
+
+A token names the case by its random public_id and the purpose it was made for, so a
+confirmation token cannot open the status page and vice versa.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core import signing
+
+CONFIRM = "confirm"
+STATUS = "status"
+
+MAX_AGE = {
+    CONFIRM: lambda: dt.timedelta(days=settings.DSAR_CONFIRMATION_DAYS),
+    STATUS: lambda: dt.timedelta(days=settings.DSAR_STATUS_LINK_MAX_AGE_DAYS),
+}
+
+
+class BadToken(Exception):
+    def __init__(self, message: str, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+def make_token(case, purpose: str) -> str:
+    return signing.dumps(str(case.public_id), salt=f"dsar.{purpose}", compress=False)
+
+
+def read_token(token: str, purpose: str):
+    """Return the case a token names, or raise BadToken (tampered or expired)."""
+    from .models import DataSubjectRequest
+
+    try:
+        public_id = signing.loads(token, salt=f"dsar.{purpose}", max_age=MAX_AGE[purpose]())
+    except signing.SignatureExpired:
+        raise BadToken("This link has expired.", expired=True) from None
+    except signing.BadSignature:
+        raise BadToken("This link is not valid.") from None
+    try:
+        return DataSubjectRequest.objects.get(public_id=public_id)
+    except (DataSubjectRequest.DoesNotExist, ValueError):
+        raise BadToken("This link is not valid.") from None
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the whole app with embedded defaults: SQLite, a filesystem Celery broker (no server),
+# demo data, a worker with beat, and the web server on http://127.0.0.1:8000
+source "$(dirname "$0")/scripts_common.sh"
+PORT=${PORT:-8000}
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py seed_demo --if-empty
+.venv/bin/celery -A dsar worker --beat --concurrency 2 --loglevel INFO \
+  --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+echo "Worker and beat running (log: var/worker.log)."
+echo "Request form:  http://127.0.0.1:$PORT/"
+echo "Staff queue:   http://127.0.0.1:$PORT/staff/   (manager / analyst / auditor, password: demo-pass-123)"
+echo "Sent e-mails are printed in var/worker.log."
+.venv/bin/python manage.py runserver "127.0.0.1:$PORT"

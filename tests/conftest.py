@@ -1,0 +1,96 @@
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
+
+from requests_app import services
+
+IN_CI = os.environ.get("CI") == "true" or os.environ.get("DSAR_REQUIRE_SERVICES") == "1"
+
+
+def pytest_sessionstart(session):
+    """In CI the real stack is required: an unreachable PostgreSQL or Redis fails the run."""
+    if not IN_CI:
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        raise pytest.UsageError("CI must run the suite on PostgreSQL: set DATABASE_URL=postgres://…")
+    import psycopg
+    import redis
+
+    try:
+        psycopg.connect(url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres",
+                        connect_timeout=5).close()
+    except Exception as exc:  # noqa: BLE001
+        raise pytest.UsageError(f"PostgreSQL is unreachable at {url}: {exc}") from exc
+    try:
+        redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5).ping()
+    except Exception as exc:  # noqa: BLE001
+        raise pytest.UsageError(f"Redis is unreachable at {os.environ.get('REDIS_URL')}: {exc}") from exc
+    if not shutil.which("chromium") or not shutil.which("pdftoppm"):
+        raise pytest.UsageError("CI needs Debian's chromium and poppler-utils (.ci/run installs them)")
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+ROLE_PERMS = {
+    "analyst": ["work_case"],
+    "manager": ["work_case", "view_all_cases", "assign_case", "extend_deadline", "decide_appeal", "reveal_requester"],
+    "auditor": ["view_all_cases"],
+}
+
+
+def make_user(username, role):
+    user = User.objects.create_user(username, f"{username}@example.com", "pw-123456789", is_staff=True)
+    group, _ = Group.objects.get_or_create(name=role)
+    group.permissions.set(Permission.objects.filter(content_type__app_label="requests_app",
+                                                    codename__in=ROLE_PERMS[role]))
+    user.groups.add(group)
+    return User.objects.get(pk=user.pk)  # fresh permission cache
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("mia", "manager")
+
+
+@pytest.fixture
+def analyst(db):
+    return make_user("andy", "analyst")
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("audrey", "auditor")
+
+
+@pytest.fixture
+def submit(db, django_capture_on_commit_callbacks):
+    """Submit one request through the service, running its on-commit side effects."""
+
+    def _submit(jurisdiction="US-CA", request_type="access", **kw):
+        kw.setdefault("requester_name", "Ana Example")
+        kw.setdefault("requester_email", "ana@example.com")
+        if jurisdiction == "MX":
+            kw.setdefault("data_description", "My order history")
+        with django_capture_on_commit_callbacks(execute=True):
+            cases = services.submit_request(jurisdiction=jurisdiction, request_types=[request_type], **kw)
+        return cases[0]
+
+    return _submit
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Call a service and run what it queued on commit (letters, e-mails)."""
+
+    def _run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return _run
