@@ -96,7 +96,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("pt-br", "Português (Brasil)")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Web pages and e-mails in locale/, letters in locale_letters/ (catalogues are merged).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_letters"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,10 +2,11 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.db import connection
 
 from requests_app import services
+from requests_app.roles import ensure_roles
 
 IN_CI = os.environ.get("CI") == "true" or os.environ.get("DSAR_REQUIRE_SERVICES") == "1"
 
@@ -38,19 +39,9 @@ def on_postgres():
     return connection.vendor == "postgresql"
 
 
-ROLE_PERMS = {
-    "analyst": ["work_case"],
-    "manager": ["work_case", "view_all_cases", "assign_case", "extend_deadline", "decide_appeal", "reveal_requester"],
-    "auditor": ["view_all_cases"],
-}
-
-
-def make_user(username, role):
-    user = User.objects.create_user(username, f"{username}@example.com", "pw-123456789", is_staff=True)
-    group, _ = Group.objects.get_or_create(name=role)
-    group.permissions.set(Permission.objects.filter(content_type__app_label="requests_app",
-                                                    codename__in=ROLE_PERMS[role]))
-    user.groups.add(group)
+def make_user(username, role, password="pw-123456789"):
+    user = User.objects.create_user(username, f"{username}@example.com", password, is_staff=True)
+    user.groups.add(ensure_roles()[role])
     return User.objects.get(pk=user.pk)  # fresh permission cache
 
 

@@ -1,0 +1,22 @@
+"""Staff roles as groups with permissions: analyst, manager, auditor."""
+from django.contrib.auth.models import Group, Permission
+
+ROLE_PERMISSIONS = {
+    # Works the cases assigned to them.
+    "analyst": ["work_case", "view_datasubjectrequest"],
+    # Sees and assigns all, extends, decides appeals.
+    "manager": ["work_case", "view_all_cases", "assign_case", "extend_deadline", "decide_appeal",
+                "reveal_requester", "view_datasubjectrequest"],
+    # Reads everything, changes nothing.
+    "auditor": ["view_all_cases", "view_datasubjectrequest", "view_event", "view_deadline", "view_letter"],
+}
+
+
+def ensure_roles() -> dict[str, Group]:
+    groups = {}
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="requests_app",
+                                                        codename__in=codenames))
+        groups[name] = group
+    return groups
