@@ -69,7 +69,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets web, worker and beat share the demo database without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    # IMMEDIATE: a transaction takes the write lock when it begins and waits up to `timeout` for it;
+    # a deferred one that reads, then writes after another process wrote fails at once ("locked").
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;",
+                                            "transaction_mode": "IMMEDIATE"})
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_dsar")}
@@ -123,6 +126,7 @@ if env("ANYMAIL_ESP", default=""):
     EMAIL_BACKEND = f"anymail.backends.{env('ANYMAIL_ESP')}.EmailBackend"
     ANYMAIL.update({k[len("ANYMAIL_"):]: v for k, v in env.ENVIRON.items()
                     if k.startswith("ANYMAIL_") and k != "ANYMAIL_ESP"})
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # filebased backend only
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Team <privacy@example.com>")
@@ -139,6 +143,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    for _folder in ("out", "processed"):  # kombu's filesystem transport does not create them
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -151,10 +157,19 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = "UTC"
+# One queue name per deployment (or per test run sharing a Redis): workers only take their own tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 DSAR_SWEEP_SECONDS = env.int("DSAR_SWEEP_SECONDS", default=300)
+DSAR_OUTBOX_FLUSH_SECONDS = env.int("DSAR_OUTBOX_FLUSH_SECONDS", default=60)
+DSAR_SWEEP_BATCH_SIZE = env.int("DSAR_SWEEP_BATCH_SIZE", default=10_000)  # claims per transaction
+DSAR_DIGEST_MAX_ITEMS = env.int("DSAR_DIGEST_MAX_ITEMS", default=100)  # cases listed per digest e-mail
 CELERY_BEAT_SCHEDULE = {
-    "deadline-sweep": {"task": "requests_app.tasks.sweep", "schedule": DSAR_SWEEP_SECONDS},
-    "outbox-flush": {"task": "requests_app.tasks.flush_outbox", "schedule": 60.0},
+    # A sweep or flush still queued when the next one is due is dropped (expires): a backed-up
+    # broker must not replay a pile of identical runs; each run does all that is due.
+    "deadline-sweep": {"task": "requests_app.tasks.sweep", "schedule": float(DSAR_SWEEP_SECONDS),
+                       "options": {"expires": DSAR_SWEEP_SECONDS}},
+    "outbox-flush": {"task": "requests_app.tasks.flush_outbox", "schedule": float(DSAR_OUTBOX_FLUSH_SECONDS),
+                     "options": {"expires": DSAR_OUTBOX_FLUSH_SECONDS}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -165,17 +180,25 @@ DSAR_URGENT_DAYS = env.int("DSAR_URGENT_DAYS", default=2)
 DSAR_STATUS_LINK_MAX_AGE_DAYS = env.int("DSAR_STATUS_LINK_MAX_AGE_DAYS", default=800)  # ≥ 24 months (11 CCR §7101)
 DSAR_RATE_LIMIT_PER_IP = env("DSAR_RATE_LIMIT_PER_IP", default="10/h")
 DSAR_RATE_LIMIT_PER_EMAIL = env("DSAR_RATE_LIMIT_PER_EMAIL", default="5/h")
-# Letterheads per controller key of the regime registry (privacy policy, top of the document).
+# Letterheads per controller key of the regime registry. Names, registration number and address are
+# those of the AliExpress privacy policy (31 Oct 2024): top of the document and sections J, K, L, M;
+# contact details from its section P. The policy gives no address for the US buyers' entity, so
+# none is printed unless a deployment sets one.
 DSAR_CONTROLLERS = {
-    "intl": {
+    "intl": {  # EEA/UK (section J), Brazil (L), Mexico (M) and other locations
         "name": "Alibaba.com Singapore E-Commerce Private Limited",
-        "address": "8 Shenton Way, #45-01 AXA Tower, Singapore 068811",
-        "email": env("DSAR_INTL_PRIVACY_EMAIL", default="privacy@example.com"),
+        "registration": "Company Reg. No. 200720572D",
+        "address": env("DSAR_INTL_CONTROLLER_ADDRESS",
+                       default="51 Bras Basah Road, #01-21 Lazada One, Singapore 189554"),
+        "email": env("DSAR_INTL_PRIVACY_EMAIL", default="DataProtection.AE@aliexpress.com"),
+        "web": "privacy.aliexpress.com",
     },
-    "us": {
+    "us": {  # registered buyers in the United States (top of the policy, section K)
         "name": "AliExpress E-Commerce One Pte. Ltd.",
-        "address": "8 Shenton Way, #45-01 AXA Tower, Singapore 068811",
-        "email": env("DSAR_US_PRIVACY_EMAIL", default="privacy-us@example.com"),
+        "registration": "",
+        "address": env("DSAR_US_CONTROLLER_ADDRESS", default=""),
+        "email": env("DSAR_US_PRIVACY_EMAIL", default="DataProtection.AE@aliexpress.com"),
+        "web": "privacy.aliexpress.com",
     },
 }
 

@@ -95,11 +95,13 @@ def add_business_days(start: dt.date, n: int, calendar: HolidayCalendar) -> dt.d
 
 
 def add_months(start: dt.date, n: int) -> dt.date:
-    # Same day-of-month, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb).
+    # Same day-of-month, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb), spec section 3.
     return start + relativedelta(months=n)
 
 
 def roll_forward(day: dt.date, calendar: HolidayCalendar) -> dt.date:
+    # Reg. 1182/71 Art. 3(4) / ICO: a period ending on a Saturday, Sunday or public holiday ends on
+    # the next working day. Only applied where the regime says so (ClockRule.roll_forward).
     while not calendar.is_working_day(day):
         day += dt.timedelta(days=1)
     return day
@@ -134,9 +136,14 @@ def local_date(moment: dt.datetime, tz: str) -> dt.date:
 
 
 def end_of_day(day: dt.date, tz: str) -> dt.datetime:
-    """A clock expires at the end of its due date, local time, returned in UTC."""
-    local = dt.datetime.combine(day, dt.time.max, tzinfo=ZoneInfo(tz))
-    return local.astimezone(dt.timezone.utc)
+    """A clock expires at the end of its due date (23:59:59.999999 local), returned in UTC.
+
+    Computed as one microsecond before the next local midnight, so that a day whose clocks fall
+    back at midnight (23:00-23:59 happens twice, e.g. America/Santiago) ends at its *last*
+    23:59:59.999999, and a day that springs forward at midnight ends at the transition."""
+    zone = ZoneInfo(tz)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return next_midnight.astimezone(dt.timezone.utc) - dt.timedelta(microseconds=1)
 
 
 def working_days_between(start: dt.date, end: dt.date, calendar: HolidayCalendar) -> int:

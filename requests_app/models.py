@@ -58,6 +58,7 @@ class Awaiting(models.TextChoices):
     INFORMATION = "information", _("Missing information")
     IDENTITY = "identity", _("Proof of identity")
     CLARIFICATION = "clarification", _("Clarification of the request")
+    FEE = "fee", _("A fee")  # UK GDPR Art. 12A(3): the clock starts when a fee asked for is paid
 
 
 class Filer(models.TextChoices):
@@ -400,6 +401,18 @@ class LetterStatus(models.TextChoices):
     FAILED = "failed", _("Rendering failed")
 
 
+class LetterQuerySet(models.QuerySet):
+    """Bulk writes cannot go around Letter.save(): issued letters are the legal record."""
+
+    def update(self, **kwargs):
+        if self.filter(status=LetterStatus.ISSUED).exists():
+            raise PermissionError("an issued letter is immutable; issue a new letter instead")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise PermissionError("letters are kept as the legal record")
+
+
 class Letter(models.Model):
     """A response letter. Rendered once by the worker, then immutable: a correction is a new letter."""
 
@@ -415,6 +428,8 @@ class Letter(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     issued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LetterQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

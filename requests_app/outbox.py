@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,8 +20,22 @@ from .models import LetterStatus, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # ≈ 6 hours of provider outage before a message is given up (and logged as an error)
 BACKOFF_BASE_SECONDS = 60  # 1, 2, 4, 8 … minutes between attempts
+BACKOFF_MAX_SECONDS = 3600  # … but never more than an hour: deadline alerts must not wait for days
+LETTER_WAIT_SECONDS = 60  # a message whose letter is still rendering is looked at again after this
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failed attempt: exponential, capped."""
+    return dt.timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """Errors a retry cannot fix: the provider refused every recipient, or an address is invalid."""
+    from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+
+    return isinstance(exc, (AnymailRecipientsRefused, AnymailInvalidAddress))
 
 
 def render_email(kind: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -45,10 +59,16 @@ def queue_email(kind: str, to: list[str] | str, *, context: dict, language: str 
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     subject, text, html = render_email(kind, context, language)
-    note = Notification.objects.create(
-        kind=kind, to=to, case=case, letter=letter, language=language,
-        subject=subject, body_text=text, body_html=html, dedupe_key=dedupe_key,
-    )
+    fields = dict(kind=kind, to=to, case=case, letter=letter, language=language,
+                  subject=subject, body_text=text, body_html=html, dedupe_key=dedupe_key)
+    if dedupe_key:
+        try:  # a concurrent writer of the same key wins; ours is dropped, the caller's work is not
+            with transaction.atomic():
+                note = Notification.objects.create(**fields)
+        except IntegrityError:
+            return None
+    else:
+        note = Notification.objects.create(**fields)
     transaction.on_commit(lambda: publish(note.pk))
     return note
 
@@ -63,15 +83,26 @@ def publish(notification_id: int) -> None:
 
 
 def deliver(notification_id: int) -> str:
-    """Send one pending notification. Idempotent: a sent row is never sent again."""
+    """Send one pending notification. Idempotent: a sent row is never sent again, and the row lock
+    (skip_locked) keeps two workers from sending it at once. At-least-once: a worker killed after the
+    provider accepted the message but before the commit sends it again on the next flush."""
     now = timezone.now()
     with transaction.atomic():
         note = (Notification.objects.select_for_update(skip_locked=True)
                 .filter(pk=notification_id, status=NotificationStatus.PENDING).first())
         if note is None:
             return "not-pending"
+        if note.letter_id and note.letter.status == LetterStatus.FAILED:
+            note.status = NotificationStatus.FAILED
+            note.last_error = f"letter {note.letter_id} could not be rendered: {note.letter.error}"[:2000]
+            note.save(update_fields=["status", "last_error"])
+            log.error("notification %s gave up: %s", note.pk, note.last_error)
+            return "failed"
         if note.letter_id and note.letter.status != LetterStatus.ISSUED:
-            return "waiting-for-letter"  # flush_outbox retries once the letter is rendered
+            # render_letter_task sends it once the letter is rendered; flush_outbox looks again later.
+            note.next_attempt_at = now + dt.timedelta(seconds=LETTER_WAIT_SECONDS)
+            note.save(update_fields=["next_attempt_at"])
+            return "waiting-for-letter"
         message = EmailMultiAlternatives(note.subject, note.body_text, settings.DEFAULT_FROM_EMAIL, note.to)
         if note.body_html:
             message.attach_alternative(note.body_html, "text/html")
@@ -86,11 +117,14 @@ def deliver(notification_id: int) -> str:
             message.send()
         except Exception as exc:  # provider down or refusing: back off and retry
             note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if note.attempts >= MAX_ATTEMPTS:
+            if note.attempts >= MAX_ATTEMPTS or _is_permanent(exc):
                 note.status = NotificationStatus.FAILED
-            note.next_attempt_at = now + dt.timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (note.attempts - 1))
+                log.error("notification %s gave up after %s attempts: %s", note.pk, note.attempts, note.last_error)
+            else:
+                log.warning("sending notification %s failed (attempt %s): %s", note.pk, note.attempts,
+                            note.last_error)
+            note.next_attempt_at = now + backoff(note.attempts)
             note.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            log.warning("sending notification %s failed: %s", note.pk, note.last_error)
             return "failed"
         status = getattr(message, "anymail_status", None)
         note.provider_message_id = (getattr(status, "message_id", None) or "")[:200] if status else ""
@@ -106,6 +140,11 @@ def letter_extras(letter) -> list[tuple[str, bytes, str]]:
     from . import letters
 
     return letters.attachments_for(letter)
+
+
+def waiting_for_letter(letter_id: int) -> list[int]:
+    return list(Notification.objects.filter(letter_id=letter_id, status=NotificationStatus.PENDING)
+                .values_list("pk", flat=True))
 
 
 def due_ids(limit: int = 500) -> list[int]:

@@ -175,6 +175,18 @@ class Jurisdiction:
     def complaint_authority(self) -> str | None:
         return self.authority or self.regime.authority
 
+    @property
+    def is_us(self) -> bool:
+        return self.code.startswith("US-")
+
+    @property
+    def repeat_access_limit(self) -> int | None:
+        """Access requests answered per rolling 12 months: the regime's rule, and the company
+        policy's for every other US state (spec section 5); the next one is flagged `repeat`."""
+        if self.regime.repeat_access_limit is not None:
+            return self.regime.repeat_access_limit
+        return US_POLICY_REPEAT_ACCESS_LIMIT if self.is_us else None
+
 
 class RegimeError(ValueError):
     pass
@@ -207,14 +219,17 @@ def gdpr_types(law: str) -> tuple[RequestType, ...]:
     rt("automated_decision_review", _("Review of an automated decision"), _("Obtain human review of a decision made only by automated means."), f"{law} Art. 22"),
     )
 
-def us_state_types(law: str, correction: bool = True) -> tuple[RequestType, ...]:
-    """The rights of the Colorado-style US state laws (cpa, ctdpa, vcdpa, ucpa)."""
+def us_state_types(law: str, correction: bool = True, profiling: bool = True) -> tuple[RequestType, ...]:
+    """The rights of the Colorado-style US state laws (cpa, ctdpa, vcdpa, ucpa).
+    UCPA gives neither correction nor an opt-out of profiling (Utah Code 13-61-201)."""
+    opt_out = (_("Opt out of targeted advertising, sale of your data and profiling.") if profiling
+               else _("Opt out of targeted advertising and sale of your data."))
     return tuple(t for t in (
         rt("access", _("Access your personal data"), _("Confirm whether we process your data and get a copy."), f"{law}", "access"),
         rt("portability", _("Data portability"), _("Get your data in a portable, readily usable format."), f"{law}", "access"),
         rt("correction", _("Correct your data"), _("Have inaccurate data corrected."), f"{law}", "correction"),
         rt("deletion", _("Delete your data"), _("Have your personal data deleted."), f"{law}", "deletion"),
-        rt("opt_out", _("Opt out"), _("Opt out of targeted advertising, sale of your data and profiling."), f"{law}", "opt_out"),
+        rt("opt_out", _("Opt out"), opt_out, f"{law}", "opt_out"),
     ) if correction or t.code != "correction")
 
 CCPA_TYPES = (
@@ -252,6 +267,10 @@ VOLUNTARY_TYPES = (
     rt("correction", _("Correct your data"), _("Have inaccurate data corrected."), "Company privacy policy", "correction"),
     rt("opt_out", _("Opt out"), _("Opt out of marketing and sale of your data."), "Company privacy policy", "opt_out"),
 )
+
+# Company policy (section K): no more than two access requests per rolling 12 months in any US state,
+# following Cal. Civ. Code §1798.130(b); the third is flagged for staff, never dropped.
+US_POLICY_REPEAT_ACCESS_LIMIT = 2
 
 ALL_FILERS = frozenset({SELF, PARENT})  # a parent or guardian may file for a minor anywhere (spec §2)
 
@@ -318,9 +337,10 @@ CPA = Regime(
     code="cpa", name="Colorado Privacy Act", law="Colorado Privacy Act, C.R.S. 6-1-1301 ff.; 4 CCR 904-3",
     authority="Colorado Attorney General", authority_contact="coag.gov/file-complaint",
     request_types=us_state_types("C.R.S. 6-1-1306(1)"), filers=ALL_FILERS | {AGENT}, controller="us",
+    # C.R.S. 6-1-1306(2)(a): 45 days from receipt, extendable once by 45 (90 in all) with notice and reasons.
     clocks=(_respond(days(45), days(90), "C.R.S. 6-1-1306(2)(a): 45 days, +45 with notice"),),
     appeal=_us_appeal(
-        days(45), days(105),  # 6-1-1306(3)(b): 45 days, extendable by 60 additional days
+        days(45), days(105),  # C.R.S. 6-1-1306(3)(b): 45 days, extendable by 60 additional days (105)
         "C.R.S. 6-1-1306(3)(b)",
         "Colorado Attorney General, Consumer Protection Section, Ralph L. Carr Judicial Building, "
         "1300 Broadway, Denver, CO 80203; online: coag.gov/file-complaint",
@@ -332,37 +352,41 @@ CTDPA = Regime(
     code="ctdpa", name="Connecticut Data Privacy Act", law="Connecticut Data Privacy Act, Conn. Gen. Stat. 42-515 ff.",
     authority="Connecticut Attorney General", authority_contact="portal.ct.gov/AG",
     request_types=us_state_types("Conn. Gen. Stat. 42-518(a)"), filers=ALL_FILERS | {AGENT}, controller="us",
-    clocks=(_respond(days(45), days(90), "Conn. Gen. Stat. 42-518(b): 45 days, +45 with notice"),),
+    # Conn. Gen. Stat. 42-518(b)(1): 45 days from receipt, extendable once by 45 with notice and reasons.
+    clocks=(_respond(days(45), days(90), "Conn. Gen. Stat. 42-518(b)(1): 45 days, +45 with notice"),),
     appeal=_us_appeal(
-        days(60), None,  # 42-518(d): 60 days to decide an appeal, no extension
+        days(60), None,  # Conn. Gen. Stat. 42-518(d): 60 days to decide an appeal, no extension
         "Conn. Gen. Stat. 42-518(d)",
         "Connecticut Office of the Attorney General, 165 Capitol Avenue, Hartford, CT 06106; "
         "online: portal.ct.gov/AG/Common/Complaint-Form-Landing-page",
     ),
-    repeat_access_limit=2,
+    repeat_access_limit=2,  # company policy applies the twice-a-year rule to every US state (section K)
 )
 
 VCDPA = Regime(
     code="vcdpa", name="Virginia Consumer Data Protection Act", law="Virginia CDPA, Va. Code 59.1-575 ff.",
     authority="Virginia Attorney General", authority_contact="oag.state.va.us",
     request_types=us_state_types("Va. Code 59.1-577(A)"), filers=ALL_FILERS | {AGENT}, controller="us",
+    # Va. Code 59.1-577(B)(1): 45 days from receipt, extendable once by 45 with notice and reasons.
     clocks=(_respond(days(45), days(90), "Va. Code 59.1-577(B)(1): 45 days, +45 with notice"),),
     appeal=_us_appeal(
-        days(60), None,  # 59.1-577(C): 60 days to decide an appeal, no extension
+        days(60), None,  # Va. Code 59.1-577(C): 60 days to decide an appeal, no extension
         "Va. Code 59.1-577(C)",
         "Office of the Attorney General of Virginia, Consumer Protection Section, 202 North Ninth Street, "
         "Richmond, VA 23219; online: oag.state.va.us/consumer-protection",
     ),
-    repeat_access_limit=2,
+    repeat_access_limit=2,  # company policy applies the twice-a-year rule to every US state (section K)
 )
 
 UCPA = Regime(
     code="ucpa", name="Utah Consumer Privacy Act", law="Utah Consumer Privacy Act, Utah Code 13-61",
     authority="Utah Division of Consumer Protection", authority_contact="dcp.utah.gov",
-    request_types=us_state_types("Utah Code 13-61-201", correction=False),  # UCPA gives no correction right
+    # Utah Code 13-61-201: no correction right, opt-out of targeted advertising and sale only.
+    request_types=us_state_types("Utah Code 13-61-201", correction=False, profiling=False),
     filers=ALL_FILERS | {AGENT}, controller="us",
-    clocks=(_respond(days(45), days(90), "Utah Code 13-61-203(4): 45 days, +45 with notice"),),
-    repeat_access_limit=2,
+    # Utah Code 13-61-203(2)(a)-(c): 45 days from receipt, extendable once by 45 before the first expires.
+    clocks=(_respond(days(45), days(90), "Utah Code 13-61-203(2): 45 days, +45 with notice"),),
+    repeat_access_limit=2,  # company policy applies the twice-a-year rule to every US state (section K)
 )
 
 NRS603A = Regime(
@@ -372,8 +396,8 @@ NRS603A = Regime(
         rt("opt_out_sale", _("Opt out of sale"), _("Direct us not to sell your covered information (for people who bought goods or services)."), "NRS 603A.345", "opt_out"),
     ),
     filers=ALL_FILERS, controller="us",
-    # NRS 603A.345(2): 60 days from receipt of a verified request, +30 with notice.
-    clocks=(_respond(days(60), days(90), "NRS 603A.345(2)", starts=VERIFIED),),
+    # NRS 603A.345(4): 60 days from receipt of a verified request, extendable by up to 30 (90) with notice.
+    clocks=(_respond(days(60), days(90), "NRS 603A.345(4)", starts=VERIFIED),),
 )
 
 LGPD = Regime(
@@ -410,8 +434,9 @@ LFPDPPP = Regime(
 VOLUNTARY = Regime(
     code="voluntary", name="Company policy", law="Company privacy policy (no statutory right)",
     authority=None, authority_contact="",
-    request_types=VOLUNTARY_TYPES, filers=ALL_FILERS | {AGENT}, controller="intl",
-    # A company setting, not law; a deployment may only shorten it.
+    # Spec section 2: authorised agents only under ccpa, cpa, ctdpa, vcdpa and ucpa.
+    request_types=VOLUNTARY_TYPES, filers=ALL_FILERS, controller="intl",
+    # Company policy: 30 days, extendable by 30 (60); a setting, not law, a deployment may only shorten it.
     clocks=(_respond(days(30), days(60), "Company policy: 30 days, +30"),),
 )
 

@@ -2,8 +2,9 @@
 from django.contrib.auth.models import Group, Permission
 
 ROLE_PERMISSIONS = {
-    # Works the cases assigned to them.
-    "analyst": ["work_case", "view_datasubjectrequest"],
+    # Works the cases assigned to them: may reveal the requester and extend a clock (with a written
+    # reason) on those cases only -- services.extend_deadline / reveal_requester also check can_work.
+    "analyst": ["work_case", "view_datasubjectrequest", "extend_deadline", "reveal_requester"],
     # Sees and assigns all, extends, decides appeals.
     "manager": ["work_case", "view_all_cases", "assign_case", "extend_deadline", "decide_appeal",
                 "reveal_requester", "view_datasubjectrequest"],

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed, has_transition_perm
+from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
 from . import letters
 from . import regimes as R
@@ -31,6 +31,7 @@ from .models import (
     Filer,
     Note,
     State,
+    can_work,
 )
 from .outbox import queue_email
 from .tokens import CONFIRM, STATUS, absolute_url, make_token
@@ -79,6 +80,10 @@ def _lock(case, expected_version: int | None = None) -> DataSubjectRequest:
 def _transition(case, name: str, user, *, reason: str = "", data: dict | None = None,
                 public: bool = True, check_perm: bool = True) -> None:
     method = getattr(case, name)
+    # The state first: "already fulfilled" is what a second clicker must read, not "not allowed".
+    if not can_proceed(method):
+        raise ServiceError(
+            f"{case.reference} cannot {name.replace('_', ' ')} while it is '{case.get_state_display()}'.")
     if check_perm and user is not None and not has_transition_perm(method, user):
         raise PermissionDenied(f"You may not {name.replace('_', ' ')} {case.reference}.")
     before = case.state
@@ -138,6 +143,9 @@ def _recompute(deadline: Deadline) -> None:
     deadline.due_date = compute_due(_rule(deadline), deadline.start_date, jur, extended=deadline.extended,
                                     paused_days=deadline.paused_days)
     deadline.due_at = end_of_day(deadline.due_date, jur.timezone)
+    if deadline.extended_due_date is not None:  # a restart or pause moves what an extension can reach
+        deadline.extended_due_date = compute_due(_rule(deadline), deadline.start_date, jur, extended=True,
+                                                 paused_days=deadline.paused_days)
     deadline.alert_level = 0  # a new date deserves fresh alerts
 
 
@@ -258,17 +266,23 @@ def validate_submission(jurisdiction: str, request_types: list[str], filer: str,
     return jur
 
 
-def _is_repeat(regime: R.Regime, request_type: R.RequestType, email: str, received_at: dt.datetime) -> bool:
-    # §1798.130(b) and company policy for every US state: access twice per rolling 12 months.
-    if regime.repeat_access_limit is None or request_type.kind != "access":
+REPEAT_ACCESS_TYPE = "access"  # the access / right-to-know request type of every US regime
+
+
+def _is_repeat(jur: R.Jurisdiction, request_type: R.RequestType, email: str, received_at: dt.datetime) -> bool:
+    # Cal. Civ. Code §1798.130(b), and company policy (section K) for every US state: access/know
+    # requests need not be answered more than twice per rolling 12 months; the third is flagged.
+    limit = jur.repeat_access_limit
+    if limit is None or request_type.code != REPEAT_ACCESS_TYPE:
         return False
-    since = received_at - dt.timedelta(days=365)
+    from dateutil.relativedelta import relativedelta
+
+    since = received_at - relativedelta(months=12)
     earlier = DataSubjectRequest.objects.filter(
-        requester_email__iexact=email, received_at__gte=since, received_at__lt=received_at,
-        regime__in=[r.code for r in R.REGIMES.values() if r.repeat_access_limit],
-        request_type__in=[rt.code for r in R.REGIMES.values() for rt in r.request_types if rt.kind == "access"],
+        requester_email__iexact=email.strip(), received_at__gte=since, received_at__lt=received_at,
+        jurisdiction__startswith="US-", request_type=REPEAT_ACCESS_TYPE,
     ).exclude(state__in=[State.NOT_FILED, State.WITHDRAWN]).count()
-    return earlier >= regime.repeat_access_limit
+    return earlier >= limit
 
 
 @transaction.atomic
@@ -297,7 +311,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             account_id=account_id, phone=phone, data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
             via_gpc=via_gpc, received_at=received_at,
-            is_repeat=_is_repeat(jur.regime, rtype, requester_email, received_at),
+            is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
         )
         if batch:
             case.batch_id = batch
@@ -309,9 +323,12 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
                      "filer": filer, "via_gpc": via_gpc})
         if case.is_repeat:
+            source = ("Cal. Civ. Code §1798.130(b)" if jur.regime.code == "ccpa"
+                      else "company privacy policy, section K")
             record(case, "flagged_repeat", actor_label=SYSTEM,
-                   reason=f"More than {jur.regime.repeat_access_limit} access requests in 12 months "
-                          "(Cal. Civ. Code §1798.130(b)); staff decide, the request is kept.")
+                   reason=f"More than {jur.repeat_access_limit} access requests in 12 months "
+                          f"({source}); staff decide, the request is kept.",
+                   data={"limit": jur.repeat_access_limit, "source": source})
         if authorisation is not None:
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
         _start_rules(case, R.RECEIVED, received_on)
@@ -319,9 +336,9 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         start_clock(case, _confirm_rule(), received_on)
         refresh_next_due(case)
         cases.append(case)
-    for case in cases:
-        notify_requester(case, "confirm_email", dedupe="first", confirm_url=confirm_url(case),
-                         batch=cases)
+    # One confirmation e-mail for the cases filed together (same address); its link confirms them
+    # all (views/public.confirm), so the requester is not asked N times.
+    notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
     return cases
 
 
@@ -400,7 +417,7 @@ def request_information(case, user, *, what: str, message: str,
     case = _lock(case, expected_version)
     if not message.strip():
         raise ServiceError("Write what you need from the requester.")
-    if what not in (Awaiting.INFORMATION, Awaiting.IDENTITY, Awaiting.CLARIFICATION):
+    if what not in (Awaiting.INFORMATION, Awaiting.IDENTITY, Awaiting.CLARIFICATION, Awaiting.FEE):
         raise ServiceError(f"Unknown kind of request for information: {what}")
     regime = case.regime_info
     today = _today(case)
@@ -420,7 +437,7 @@ def request_information(case, user, *, what: str, message: str,
         if det:
             close_deadline(det, DeadlineStatus.CANCELLED)  # restarts from the complete request
         _start_rules(case, R.INFORMATION_REQUESTED, today)
-    elif regime.restart_on_identity and what == Awaiting.IDENTITY or \
+    elif regime.restart_on_identity and what in RESTARTING or \
             regime.pause_on_clarification and what == Awaiting.CLARIFICATION:
         respond = _open_deadline(case, R.RESPOND)
         if respond:
@@ -433,6 +450,9 @@ def request_information(case, user, *, what: str, message: str,
                                                           "reply_due": _reply_due(case)},
                       email_kind="information_requested")
     return case
+
+
+RESTARTING = (Awaiting.IDENTITY, Awaiting.FEE)  # UK GDPR Art. 12A(3): the clock restarts on their arrival
 
 
 def _reply_due(case) -> str | None:
@@ -450,6 +470,11 @@ def receive_reply(case, *, message: str, upload: Upload | None = None, user=None
         raise ServiceError("Write your answer or attach a document.")
     what = case.awaiting
     today = _today(case)
+    late = _open_deadline(case, R.REQUESTER_REPLY)
+    if late is not None and timezone.now() > late.due_at:
+        # LFPDPPP (2025): no reply within 10 business days means the request is deemed not filed.
+        raise ServiceError(f"The time to send the missing information ended on {late.due_date}; the request "
+                           "is deemed not filed. You may file a new request.")
     if upload is not None:
         kind = Attachment.Kind.IDENTITY if what == Awaiting.IDENTITY else Attachment.Kind.INFORMATION
         add_attachment(case, kind, upload, user=user)
@@ -465,7 +490,8 @@ def receive_reply(case, *, message: str, upload: Upload | None = None, user=None
     else:
         respond = _open_deadline(case, R.RESPOND)
         if respond and respond.paused_since:
-            if regime.restart_on_identity and what == Awaiting.IDENTITY:
+            old_due = respond.due_date
+            if regime.restart_on_identity and what in RESTARTING:
                 # Art. 12A(3): the month starts again on the day the ID or fee arrives.
                 respond.start_date, respond.paused_days, respond.restarts = today, 0, respond.restarts + 1
                 event = "clock_restarted"
@@ -477,8 +503,8 @@ def receive_reply(case, *, message: str, upload: Upload | None = None, user=None
             _recompute(respond)
             respond.save()
             record(case, event, user=user, actor_label=None if user else REQUESTER,
-                   data={"clock": R.RESPOND, "due": respond.due_date.isoformat(),
-                         "paused_days": respond.paused_days})
+                   data={"clock": R.RESPOND, "from": old_due.isoformat(), "due": respond.due_date.isoformat(),
+                         "start": respond.start_date.isoformat(), "paused_days": respond.paused_days})
     refresh_next_due(case)
     return case
 
@@ -490,8 +516,10 @@ def extend_deadline(case, user, *, reason: str, kind: str | None = None, appeal=
                     expected_version: int | None = None) -> Deadline:
     """Extend a running clock once, with a written reason, before it expires (spec section 3)."""
     case = _lock(case, expected_version)
-    if user is not None and not user.has_perm("requests_app.extend_deadline"):
-        raise PermissionDenied("Only a manager may extend a legal deadline.")
+    # Managers extend any case; analysts (roles.py) only the cases they work.
+    if user is not None and not (user.has_perm("requests_app.extend_deadline") and can_work(case, user)):
+        raise PermissionDenied("You may extend deadlines only on cases you work, with the extend_deadline "
+                               "permission (analysts: their own cases; managers: any case).")
     if not reason.strip():
         raise ServiceError("An extension needs a written reason; it is sent to the requester.")
     kind = kind or (R.APPEAL_RESPOND if appeal else
@@ -505,8 +533,11 @@ def extend_deadline(case, user, *, reason: str, kind: str | None = None, appeal=
         raise ServiceError(f"The {kind} clock of a {case.regime_info.name} {case.request_type} request cannot be "
                            f"extended ({rule.source}).")
     if deadline.extended:
-        raise ServiceError(f"The {kind} clock was already extended on {deadline.extended_at:%Y-%m-%d}; "
-                           "the law allows one extension.")
+        raise ServiceError(f"The {kind} clock was already extended on "
+                           f"{local_date(deadline.extended_at, deadline.timezone)}; the law allows one extension.")
+    if deadline.is_paused:
+        raise ServiceError(f"The {kind} clock is stopped while we wait for the requester; extend it, if "
+                           "needed, once it runs again.")
     if timezone.now() > deadline.due_at:
         raise ServiceError(f"The {kind} clock expired on {deadline.due_date}; an extension must be notified "
                            "before the original deadline.")
@@ -548,6 +579,7 @@ def _close_response_clocks(case) -> None:
     _close_all(case, DeadlineStatus.CANCELLED)
 
 
+@transaction.atomic
 def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "", decision: dict | None = None,
             expected_version: int | None = None) -> DataSubjectRequest:
     case = _lock(case, expected_version)
@@ -639,6 +671,11 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
     case = _lock(case)
     if case.state not in (State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING):
         return case  # the requester acted in time; nothing to close
+    reply = _open_deadline(case, R.REQUESTER_REPLY)
+    if reply is not None and timezone.now() <= reply.due_at:
+        # LFPDPPP (2025): only a reply window that lapsed makes the request "not filed".
+        raise ServiceError(f"The requester has until {reply.due_date} to send the missing information; "
+                           "the request cannot be closed as not filed before then.")
     _transition(case, "close_not_filed", user, reason=reason, check_perm=False)
     _close_all(case, DeadlineStatus.LAPSED, kinds=(R.REQUESTER_REPLY, R.CONFIRM_EMAIL))
     _close_all(case)
@@ -661,7 +698,8 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
         raise ServiceError(f"{case.reference} has already been appealed.")
     window = case.deadlines.filter(kind=R.APPEAL_WINDOW).order_by("-id").first()
     now = timezone.now()
-    if window is None or now > window.due_at:
+    late = window is None or now > window.due_at
+    if late:
         closed_on = window.due_date if window else None
         if not accept_late_reason.strip() or user is None:
             raise AppealWindowClosed(
@@ -671,12 +709,14 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
         if not user.has_perm("requests_app.decide_appeal"):
             raise PermissionDenied("Only a manager may accept a late appeal.")
     appeal = Appeal.objects.create(case=case, statement=statement, received_at=now,
-                                   late_accepted_reason=accept_late_reason if window is None or now > window.due_at
-                                   else "")
+                                   late_accepted_reason=accept_late_reason.strip() if late else "")
     if window and window.status == DeadlineStatus.OPEN:
-        close_deadline(window)
+        close_deadline(window, DeadlineStatus.LAPSED if late else DeadlineStatus.MET)
     record(case, "appeal_filed", user=user, appeal=appeal, public=True, reason=statement,
-           data={"late_accepted": bool(appeal.late_accepted_reason)})
+           data={"late_accepted": late, "late_accepted_reason": appeal.late_accepted_reason})
+    if late:
+        record(case, "late_appeal_accepted", user=user, appeal=appeal, reason=appeal.late_accepted_reason,
+               data={"window_closed_on": window.due_date.isoformat() if window else None})
     start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type), _today(case), appeal=appeal)
     refresh_next_due(case)
     notify_requester(case, "appeal_received", dedupe=f"appeal{appeal.pk}", appeal=appeal,
@@ -695,6 +735,8 @@ def _lock_appeal(appeal, expected_version=None) -> Appeal:
 @transaction.atomic
 def start_appeal_review(appeal, user) -> Appeal:
     appeal = _lock_appeal(appeal)
+    if not can_proceed(appeal.start_review):
+        raise ServiceError(f"This appeal is already {appeal.get_state_display().lower()}.")
     if not has_transition_perm(appeal.start_review, user):
         raise PermissionDenied("Only a manager may review appeals.")
     before = appeal.state
@@ -719,6 +761,8 @@ def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version:
     if not reasons.strip():
         raise ServiceError("An appeal decision must give its reasons in writing.")
     method = getattr(appeal, APPEAL_OUTCOMES[outcome])
+    if not can_proceed(method):
+        raise ServiceError(f"This appeal was already decided ({appeal.get_state_display()}).")
     if not has_transition_perm(method, user):
         raise PermissionDenied("Only a manager may decide appeals.")
     before = appeal.state
@@ -769,6 +813,8 @@ def add_note(case, user, text: str) -> Note:
 def reveal_requester(case, user) -> dict:
     if not user.has_perm("requests_app.reveal_requester"):
         raise PermissionDenied("You may not see requester details.")
+    if not (can_work(case, user) or user.has_perm("requests_app.view_all_cases")):
+        raise PermissionDenied("You may reveal requester details only on cases you work.")
     record(case, "requester_revealed", user=user)
     return {"name": case.requester_name, "email": case.requester_email, "account_id": case.account_id,
             "phone": case.phone}

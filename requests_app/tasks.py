@@ -1,7 +1,12 @@
-"""Celery tasks: thin wrappers that load ids and call services. All idempotent, acked late."""
+"""Celery tasks: thin wrappers that load ids and call plain functions. All idempotent, acked late
+(settings: a task whose worker dies is redelivered; running it twice does no harm)."""
+import logging
+
 from celery import shared_task
 
-from . import letters, outbox
+from . import letters, outbox, sweep as sweep_mod
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -13,20 +18,33 @@ def send_notification(notification_id: int) -> str:
 def render_letter_task(letter_id: int) -> str:
     result = letters.render_letter(letter_id)
     # E-mails that carry this letter were waiting for it.
-    from .models import Notification, NotificationStatus
-
-    for pk in Notification.objects.filter(letter_id=letter_id, status=NotificationStatus.PENDING).values_list(
-            "pk", flat=True):
+    for pk in outbox.waiting_for_letter(letter_id):
         outbox.deliver(pk)
     return result
 
 
+@shared_task(bind=True, acks_late=True)
+def sweep(self) -> dict:
+    """Claim and act on every deadline that crossed a threshold (beat: every DSAR_SWEEP_SECONDS).
+    Safe to run twice or concurrently: each threshold step is claimed by one conditional UPDATE."""
+    return sweep_mod.run_sweep(run_id=self.request.id).as_dict()
+
+
 @shared_task(acks_late=True)
-def flush_outbox() -> dict:
-    """Render letters and send e-mails left pending (broker or provider was down)."""
-    rendered = sent = 0
+def flush_outbox(limit: int = 500) -> dict:
+    """Render letters and send e-mails left pending (broker or provider was down, or a worker died).
+    Each item is isolated: one letter that cannot render does not hold back the others."""
+    rendered = sent = failed = 0
     for pk in letters.pending_ids():
-        rendered += letters.render_letter(pk) == "issued"
-    for pk in outbox.due_ids():
-        sent += outbox.deliver(pk) == "sent"
-    return {"rendered": rendered, "sent": sent}
+        try:
+            rendered += letters.render_letter(pk) == "issued"
+        except Exception:  # noqa: BLE001 - logged; retried on the next flush
+            failed += 1
+            log.exception("rendering letter %s failed", pk)
+    for pk in outbox.due_ids(limit):
+        try:
+            sent += outbox.deliver(pk) == "sent"
+        except Exception:  # noqa: BLE001 - deliver records provider errors itself; this is anything else
+            failed += 1
+            log.exception("delivering notification %s failed", pk)
+    return {"rendered": rendered, "sent": sent, "failed": failed}

@@ -1,0 +1,392 @@
+"""The deadline sweep: find clocks that crossed an alert threshold, claim each step once, act.
+
+Plain functions: the Celery task (tasks.sweep), the tests and bench/sweep.py all run this code.
+
+How it stays correct under several workers and crashes (the healthchecks.io way: state in the
+database, claimed with conditional UPDATEs, no locks held between runs):
+- One statement per batch finds and claims: ``UPDATE deadline SET alert_level = <level now due>
+  WHERE id IN (<open, running clocks past a threshold they were not yet alerted for, most urgent
+  first, LIMIT n, FOR UPDATE SKIP LOCKED>) AND alert_level < <level now due> RETURNING …``.
+  It runs on the partial index ``deadline_open_due`` (due_at, alert_level) WHERE status='open'.
+  A step is claimed by exactly one sweep: a concurrent sweep skips the locked rows, a repeated
+  sweep finds alert_level already raised.
+- A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
+  claimed at its highest level only: one overdue alert, not three.
+- Everything a batch causes (claims, escalations, audit Events, window actions, the digest
+  e-mails as outbox rows) commits in one transaction. A worker killed mid-batch rolls all of it
+  back and the next sweep does it again: no alert is lost and none is sent twice.
+- E-mails are sent after commit by the outbox (retried with backoff; flush_outbox picks up what a
+  dead broker or provider left behind).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from . import regimes as R
+from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
+from .outbox import queue_email
+from .tokens import absolute_url
+
+log = logging.getLogger(__name__)
+
+DIGEST_KIND = "deadline_alert"
+MANAGER_GROUP = "manager"
+
+CLOCK_LABELS = {
+    R.ACKNOWLEDGE: "Acknowledge receipt",
+    R.RESPOND: "Respond",
+    R.REQUEST_INFORMATION: "Ask for missing information",
+    R.REQUESTER_REPLY: "Requester's reply",
+    R.DETERMINATION: "Determination (admissibility)",
+    R.EFFECTIVE: "Make effective",
+    R.APPEAL_WINDOW: "Appeal window",
+    R.APPEAL_RESPOND: "Decide the appeal",
+    R.CONFIRM_EMAIL: "E-mail confirmation",
+}
+LEVEL_LABELS = {AlertLevel.DUE_SOON: "Due soon", AlertLevel.URGENT: "Urgent", AlertLevel.OVERDUE: "Overdue"}
+
+
+# --- thresholds -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Thresholds:
+    now: dt.datetime
+    urgent_at: dt.datetime  # due at or before this: urgent
+    soon_at: dt.datetime  # due at or before this: due soon
+
+    @classmethod
+    def at(cls, now: dt.datetime | None = None) -> Thresholds:
+        now = now or timezone.now()
+        return cls(now, now + dt.timedelta(days=settings.DSAR_URGENT_DAYS),
+                   now + dt.timedelta(days=settings.DSAR_DUE_SOON_DAYS))
+
+    def level(self, due_at: dt.datetime) -> int:
+        """The alert level a clock due at `due_at` has reached (0: none yet)."""
+        if due_at < self.now:
+            return AlertLevel.OVERDUE
+        if due_at <= self.urgent_at:
+            return AlertLevel.URGENT
+        if due_at <= self.soon_at:
+            return AlertLevel.DUE_SOON
+        return AlertLevel.NONE
+
+
+# --- the claim ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    """One threshold step of one clock, claimed by this sweep."""
+    deadline_id: int
+    case_id: int
+    appeal_id: int | None
+    kind: str
+    is_obligation: bool
+    source: str
+    due_date: dt.date
+    due_at: dt.datetime
+    timezone: str
+    level: int
+
+
+# The level a row has reached, as SQL; mirrors Thresholds.level.
+_LEVEL_SQL = "CASE WHEN due_at < %(now)s THEN 3 WHEN due_at <= %(urgent)s THEN 2 ELSE 1 END"
+# Three disjoint due_at ranges, each with its own alert_level bound: both columns of the index
+# are index conditions, so rows already alerted are skipped inside the index.
+_CROSSED_SQL = ("(due_at < %(now)s AND alert_level < 3)"
+                " OR (due_at >= %(now)s AND due_at <= %(urgent)s AND alert_level < 2)"
+                " OR (due_at > %(urgent)s AND due_at <= %(soon)s AND alert_level < 1)")
+
+
+def _claim_sql() -> str:
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    # SKIP LOCKED: concurrent sweeps split the work instead of waiting on each other's rows.
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    # The pick is a CTE, not an IN (subquery): PostgreSQL evaluates a locking CTE exactly once,
+    # while a subquery may be re-run per row and, as claimed rows stop matching, claim past LIMIT.
+    return (
+        f"WITH picked AS (SELECT id FROM {table}"
+        f" WHERE status = 'open' AND paused_since IS NULL AND ({_CROSSED_SQL})"
+        f" ORDER BY due_at LIMIT %(limit)s{lock})"
+        f" UPDATE {table} SET alert_level = {_LEVEL_SQL}"
+        f" WHERE id IN (SELECT id FROM picked)"
+        # The conditional part of the claim: only a row still below its level is ours.
+        f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
+        " RETURNING id, case_id, appeal_id, kind, is_obligation, source, due_date, due_at, timezone, alert_level"
+    )
+
+
+def _as_datetime(value) -> dt.datetime:
+    if isinstance(value, str):  # SQLite returns text from RETURNING
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _as_date(value) -> dt.date:
+    return parse_date(value) if isinstance(value, str) else value
+
+
+def claim_batch(th: Thresholds, limit: int) -> list[Claim]:
+    """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {"now": adapt(th.now), "urgent": adapt(th.urgent_at), "soon": adapt(th.soon_at), "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        rows = cursor.fetchall()
+    claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), r[5], _as_date(r[6]), _as_datetime(r[7]), r[8], r[9])
+              for r in rows]
+    claims.sort(key=lambda c: (c.due_at, c.deadline_id))
+    return claims
+
+
+def crossed_q(th: Thresholds) -> Q:
+    """The claim's WHERE clause as a Q (for counting and tests)."""
+    return (Q(due_at__lt=th.now, alert_level__lt=3)
+            | Q(due_at__gte=th.now, due_at__lte=th.urgent_at, alert_level__lt=2)
+            | Q(due_at__gt=th.urgent_at, due_at__lte=th.soon_at, alert_level__lt=1))
+
+
+def pending_count(now: dt.datetime | None = None) -> int:
+    """How many threshold steps are waiting to be claimed (monitoring; not used by the sweep)."""
+    return Deadline.objects.filter(crossed_q(Thresholds.at(now)), status=DeadlineStatus.OPEN,
+                                   paused_since__isnull=True).count()
+
+
+# --- the sweep --------------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    run: str
+    batches: int = 0
+    claimed: int = 0
+    by_level: dict = field(default_factory=lambda: {"due_soon": 0, "urgent": 0, "overdue": 0})
+    escalated_cases: int = 0
+    windows_closed: int = 0
+    window_errors: int = 0
+    digests: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
+              run_id: str | None = None) -> SweepResult:
+    """Claim and act on every clock that crossed a threshold, batch by batch, each batch atomic."""
+    now = now or timezone.now()
+    th = Thresholds.at(now)
+    batch_size = batch_size or settings.DSAR_SWEEP_BATCH_SIZE
+    result = SweepResult(run=run_id or uuid.uuid4().hex)
+    managers = None
+    while True:
+        with transaction.atomic():
+            claims = claim_batch(th, batch_size)
+            if not claims:
+                break
+            if managers is None:
+                managers = manager_emails()
+            result.batches += 1
+            _process_batch(claims, th, result, managers)
+        if len(claims) < batch_size:
+            break
+    if result.claimed:
+        log.info("deadline sweep %s: %s", result.run, result.as_dict())
+    return result
+
+
+def manager_emails() -> list[str]:
+    User = get_user_model()
+    return sorted(set(User.objects.filter(groups__name=MANAGER_GROUP, is_active=True).exclude(email="")
+                      .values_list("email", flat=True)))
+
+
+@dataclass
+class CaseInfo:
+    reference: str
+    regime: str
+    jurisdiction: str
+    assignee_email: str
+
+
+def _load_cases(ids) -> dict[int, CaseInfo]:
+    rows = (DataSubjectRequest.objects.filter(pk__in=ids)
+            .values_list("pk", "reference", "regime", "jurisdiction", "assignee__email", "assignee__is_active"))
+    return {pk: CaseInfo(ref or f"#{pk}", regime, jur, email if email and active else "")
+            for pk, ref, regime, jur, email, active in rows}
+
+
+def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, managers: list[str]) -> None:
+    result.claimed += len(claims)
+    for c in claims:
+        if c.is_obligation:
+            result.by_level[{1: "due_soon", 2: "urgent", 3: "overdue"}[c.level]] += 1
+    cases = _load_cases({c.case_id for c in claims})
+    overdue = [c for c in claims if c.is_obligation and c.level == AlertLevel.OVERDUE]
+    result.escalated_cases += escalate(overdue, th.now)
+    # Windows (requester's or ours) are silent until they expire; then their timed step runs.
+    failures = []
+    for c in claims:
+        if not c.is_obligation and c.level == AlertLevel.OVERDUE:
+            error = expire_window(c)
+            if error:
+                failures.append((c, error))
+                result.window_errors += 1
+            else:
+                result.windows_closed += 1
+    result.digests += queue_digests([c for c in claims if c.is_obligation], failures, cases, th.now,
+                                    managers, batch_key=f"{result.run}:{result.batches}")
+
+
+# --- escalation ----------------------------------------------------------------------------------------
+
+def escalate(overdue: list[Claim], now: dt.datetime) -> int:
+    """Flag cases whose legal clock expired: escalation_level counts their expired clocks (the
+    queue shows it as a badge; the case is already at the top because the queue sorts on
+    next_due_at, now in the past), escalated_at is the latest escalation, one audit Event each."""
+    if not overdue:
+        return 0
+    per_case = Counter(c.case_id for c in overdue)
+    by_count = defaultdict(list)
+    for case_id, n in per_case.items():
+        by_count[n].append(case_id)
+    for n, ids in by_count.items():
+        DataSubjectRequest.objects.filter(pk__in=ids).update(escalation_level=F("escalation_level") + n,
+                                                             escalated_at=now)
+    appeals = Counter(c.appeal_id for c in overdue if c.appeal_id)
+    for appeal_id, n in appeals.items():
+        Appeal.objects.filter(pk=appeal_id).update(escalation_level=F("escalation_level") + n)
+    Event.objects.bulk_create([
+        Event(case_id=c.case_id, appeal_id=c.appeal_id, actor_label="system", kind="escalated", created_at=now,
+              reason=f"The {c.kind} clock expired at the end of {c.due_date.isoformat()} ({c.source}); "
+                     "managers were alerted.",
+              data={"clock": c.kind, "due": c.due_date.isoformat(), "deadline": c.deadline_id, "source": c.source})
+        for c in overdue
+    ], batch_size=1000)
+    return len(per_case)
+
+
+# --- windows: the timed steps that are not obligations ------------------------------------------------
+
+def expire_window(claim: Claim) -> str:
+    """Run the step that follows an expired window. Returns '' or the error that stopped it; the
+    error is rolled back to a savepoint so the rest of the batch (and its alerts) still commits,
+    and the team is told in its digest."""
+    from . import services
+
+    try:
+        with transaction.atomic():
+            deadline = Deadline.objects.select_related("case").get(pk=claim.deadline_id)
+            if deadline.status != DeadlineStatus.OPEN:
+                return ""
+            case = deadline.case
+            if claim.kind == R.CONFIRM_EMAIL and case.state == State.SUBMITTED:
+                services.close_not_filed(case, reason=(
+                    f"The e-mail address was not confirmed within {settings.DSAR_CONFIRMATION_DAYS} days "
+                    "(setting DSAR_CONFIRMATION_DAYS)."))
+            elif claim.kind == R.REQUESTER_REPLY and case.state == State.AWAITING_REQUESTER:
+                # LFPDPPP (2025): no reply within 10 business days ⇒ the request is deemed not filed.
+                services.close_not_filed(case, reason=(
+                    "The requested information did not arrive within 10 business days; under the LFPDPPP "
+                    "the request is deemed not filed."))
+            else:
+                services.close_deadline(deadline, DeadlineStatus.LAPSED)
+                if claim.kind == R.APPEAL_WINDOW:
+                    services.record(case, "appeal_window_closed", actor_label=services.SYSTEM,
+                                    data={"clock": claim.kind, "due": claim.due_date.isoformat(),
+                                          "source": claim.source})
+                services.refresh_next_due(case)
+        return ""
+    except Exception as exc:  # noqa: BLE001 - one bad case must not hold back every other alert
+        log.exception("timed step %s of deadline %s failed", claim.kind, claim.deadline_id)
+        return f"{type(exc).__name__}: {exc}"
+
+
+# --- digests --------------------------------------------------------------------------------------
+
+def case_url(case_id: int) -> str:
+    try:
+        path = reverse("staff:case", args=[case_id])
+    except NoReverseMatch:
+        path = f"/staff/cases/{case_id}/"
+    return absolute_url(path)
+
+
+def time_left(due_at: dt.datetime, now: dt.datetime) -> str:
+    seconds = int((due_at - now).total_seconds())
+    span = abs(seconds)
+    if span >= 2 * 86400:
+        text = f"{span // 86400} days"
+    elif span >= 3600:
+        text = f"{span // 3600} h"
+    else:
+        text = f"{max(span // 60, 1)} min"
+    return f"overdue by {text}" if seconds < 0 else f"{text} left"
+
+
+def _item(claim: Claim, case: CaseInfo, now: dt.datetime, error: str = "") -> dict:
+    local_due = claim.due_at.astimezone(ZoneInfo(claim.timezone))
+    return {
+        "case_id": claim.case_id, "reference": case.reference, "jurisdiction": case.jurisdiction,
+        "regime": R.REGIMES[case.regime].name if case.regime in R.REGIMES else case.regime,
+        "clock": CLOCK_LABELS.get(claim.kind, claim.kind), "appeal": bool(claim.appeal_id),
+        "level": claim.level, "level_label": LEVEL_LABELS[claim.level] if not error else "Needs a person",
+        "due_date": claim.due_date.isoformat(), "due_local": f"{local_due:%Y-%m-%d %H:%M} {claim.timezone}",
+        "time_left": time_left(claim.due_at, now), "url": case_url(claim.case_id), "source": claim.source,
+        "error": error, "sort": (-3 if error else -claim.level, claim.due_at),
+    }
+
+
+def _recipient_key(address: str) -> str:
+    return hashlib.sha256(address.lower().encode()).hexdigest()[:20]
+
+
+def queue_digests(obligations: list[Claim], failures: list[tuple[Claim, str]], cases: dict[int, CaseInfo],
+                  now: dt.datetime, managers: list[str], *, batch_key: str) -> int:
+    """One digest per recipient for this batch: the assignee (or the team address when the case
+    is unassigned) hears of every threshold; managers also hear of every overdue clock."""
+    inbox: dict[str, dict[int, dict]] = defaultdict(dict)  # recipient → deadline id → item
+    team = settings.DSAR_TEAM_EMAIL
+    for c in obligations:
+        case = cases[c.case_id]
+        item = _item(c, case, now)
+        inbox[case.assignee_email or team][c.deadline_id] = item
+        if c.level == AlertLevel.OVERDUE:
+            for address in managers:
+                inbox[address][c.deadline_id] = item
+    for c, error in failures:  # a timed step that failed needs a person
+        inbox[team][c.deadline_id] = _item(c, cases[c.case_id], now, error)
+    limit = settings.DSAR_DIGEST_MAX_ITEMS
+    queued = 0
+    for address, by_id in sorted(inbox.items()):
+        items = sorted(by_id.values(), key=lambda i: i["sort"])
+        counts = Counter(i["level"] for i in items if not i["error"])
+        context = {
+            "items": items[:limit], "more": max(len(items) - limit, 0), "total": len(items),
+            "overdue": counts[AlertLevel.OVERDUE], "urgent": counts[AlertLevel.URGENT],
+            "due_soon": counts[AlertLevel.DUE_SOON], "failed": sum(1 for i in items if i["error"]),
+            "queue_url": absolute_url(_queue_path()), "now": now, "recipient": address,
+            "due_soon_days": settings.DSAR_DUE_SOON_DAYS, "urgent_days": settings.DSAR_URGENT_DAYS,
+        }
+        note = queue_email(DIGEST_KIND, [address], context=context, language="en",
+                           dedupe_key=f"{DIGEST_KIND}:{batch_key}:{_recipient_key(address)}")
+        queued += note is not None
+    return queued
+
+
+def _queue_path() -> str:
+    try:
+        return reverse("staff:queue")
+    except NoReverseMatch:
+        return "/staff/"

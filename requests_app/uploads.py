@@ -1,0 +1,102 @@
+"""Checks for files a member of the public uploads (signed authorisations, proof of identity).
+
+The type is decided from the content's magic bytes (the `filetype` package), never from the
+name or the browser's Content-Type, so an executable renamed to ``.pdf`` is refused. Accepted
+files are stored under a name we choose (``<purpose>.<ext of the detected type>``).
+
+Between the "who you are" step of the form and the final submission an upload is parked in the
+default storage under ``pending-uploads/`` (a 10 MB file does not belong in the session);
+`purge_pending` removes what abandoned forms left behind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .services import Upload
+
+ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+PENDING_DIR = "pending-uploads"
+
+
+def max_bytes() -> int:
+    return getattr(settings, "DSAR_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def _limit_text(limit: int) -> str:
+    mb = 1024 * 1024
+    return f"{limit // mb} MB" if limit % mb == 0 else filesizeformat(limit)
+
+
+def check_upload(file, purpose: str = "document") -> Upload:
+    """Validate an UploadedFile and return it as a services.Upload, or raise ValidationError."""
+    limit = max_bytes()
+    too_large = ValidationError(
+        _("This file is larger than %(limit)s. Please upload a smaller scan or photo.") % {"limit": _limit_text(limit)},
+        code="too_large",
+    )
+    if file.size is not None and file.size > limit:
+        raise too_large
+    file.seek(0)
+    content = file.read(limit + 1)
+    if len(content) > limit:  # the reported size was missing or wrong: trust what we read
+        raise too_large
+    if not content:
+        raise ValidationError(_("The file is empty."), code="empty")
+    kind = filetype.guess(content)
+    if kind is None or kind.mime not in ALLOWED:
+        raise ValidationError(
+            _("This file is not a PDF, PNG or JPEG document. Please upload a scan or photo in one of "
+              "those formats."),
+            code="bad_type",
+        )
+    return Upload(name=f"{purpose}.{ALLOWED[kind.mime]}", content=content, content_type=kind.mime)
+
+
+# --- parking an upload between form steps --------------------------------------------------------
+
+def park(upload: Upload, original_name: str) -> dict:
+    """Store a checked upload until the form is submitted; return what the session keeps."""
+    key = f"{PENDING_DIR}/{uuid.uuid4().hex}"
+    default_storage.save(key, ContentFile(upload.content))
+    return {"key": key, "name": upload.name, "content_type": upload.content_type,
+            "size": len(upload.content), "original_name": original_name[:255]}
+
+
+def unpark(info: dict | None) -> Upload | None:
+    """The parked upload, or None if there is none or it has gone (purged, other server)."""
+    if not info or not default_storage.exists(info["key"]):
+        return None
+    with default_storage.open(info["key"], "rb") as fh:
+        content = fh.read()
+    return Upload(name=info["name"], content=content, content_type=info["content_type"])
+
+
+def discard(info: dict | None) -> None:
+    if info and info.get("key", "").startswith(PENDING_DIR + "/"):
+        default_storage.delete(info["key"])
+
+
+def purge_pending(older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Delete parked uploads of forms abandoned more than `older_than` ago."""
+    try:
+        _dirs, names = default_storage.listdir(PENDING_DIR)
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for name in names:
+        key = f"{PENDING_DIR}/{name}"
+        if default_storage.get_modified_time(key) < cutoff:
+            default_storage.delete(key)
+            removed += 1
+    return removed

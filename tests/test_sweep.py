@@ -1,0 +1,370 @@
+"""The deadline sweep: thresholds, exactly-once alerts, escalation, digests and the timed steps."""
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from requests_app import services, sweep
+from requests_app.models import (
+    AlertLevel,
+    DataSubjectRequest,
+    Deadline,
+    DeadlineStatus,
+    Event,
+    Notification,
+    State,
+)
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in California
+# A CCPA know request received at T0 must be answered by 2026-04-16, i.e. 2026-04-17 06:59:59 UTC.
+RESPOND_DUE_AT = dt.datetime(2026, 4, 17, 6, 59, 59, 999999, tzinfo=UTC)
+
+
+def digests(to=None):
+    qs = Notification.objects.filter(kind=sweep.DIGEST_KIND).order_by("id")
+    return [n for n in qs if to is None or to in n.to]
+
+
+def alert_mails(to):
+    return [m for m in mail.outbox if m.subject.startswith("[DSAR] Deadline alert") and to in m.to]
+
+
+@pytest.fixture
+def working_case(submit, run, manager, analyst):
+    """A CCPA know request, confirmed, verified and assigned: only its respond clock runs."""
+
+    def _make(**kw):
+        with time_machine.travel(T0, tick=False):
+            case = submit("US-CA", "access", **kw)
+            case = run(services.confirm_email, case)
+            run(services.verify_identity, case, manager, method="account login")
+            run(services.assign, case, manager, analyst)
+        case.refresh_from_db()
+        return case
+
+    return _make
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def test_thresholds():
+    th = sweep.Thresholds.at(RESPOND_DUE_AT - dt.timedelta(days=10))
+    assert th.level(RESPOND_DUE_AT) == AlertLevel.NONE
+    assert th.level(th.soon_at) == AlertLevel.DUE_SOON  # "≤ 7 days" includes the 7th day
+    assert th.level(th.urgent_at) == AlertLevel.URGENT
+    assert th.level(th.now - dt.timedelta(microseconds=1)) == AlertLevel.OVERDUE
+
+
+def test_each_threshold_alerts_exactly_once_on_time(working_case, run, manager, analyst):
+    case = working_case()
+    assert list(case.deadlines.filter(status="open").values_list("kind", flat=True)) == ["respond"]
+    steps = [
+        (RESPOND_DUE_AT - dt.timedelta(days=7, minutes=1), None),  # not yet due soon
+        (RESPOND_DUE_AT - dt.timedelta(days=7), "due soon"),
+        (RESPOND_DUE_AT - dt.timedelta(days=2, minutes=1), None),
+        (RESPOND_DUE_AT - dt.timedelta(days=2), "urgent"),
+        (RESPOND_DUE_AT, None),  # the last microsecond of the due date is still on time
+        (RESPOND_DUE_AT + dt.timedelta(microseconds=1), "overdue"),
+        (RESPOND_DUE_AT + dt.timedelta(days=3), None),
+    ]
+    expected = []
+    for moment, label in steps:
+        with at(moment):
+            for _ in range(2):  # a repeated run never alerts twice
+                run(sweep.run_sweep)
+        if label:
+            expected.append(label)
+        subjects = [m.subject for m in alert_mails(analyst.email)]
+        assert len(subjects) == len(expected), (moment, subjects)
+        assert all(lbl in s for lbl, s in zip(expected, subjects))
+    # Only the overdue alert went to the manager; the case was escalated once, with an audit event.
+    assert [m.subject for m in alert_mails(manager.email)] == ["[DSAR] Deadline alert: 1 overdue"]
+    case.refresh_from_db()
+    assert case.escalation_level == 1
+    assert case.escalated_at == RESPOND_DUE_AT + dt.timedelta(microseconds=1)
+    escalated = Event.objects.filter(case=case, kind="escalated")
+    assert escalated.count() == 1 and escalated[0].data["clock"] == "respond"
+    assert "§1798.130" in escalated[0].reason
+    assert Deadline.objects.get(case=case, kind="respond").alert_level == AlertLevel.OVERDUE
+
+
+def test_a_clock_that_jumps_to_overdue_sends_only_the_overdue_alert(working_case, run, manager, analyst):
+    case = working_case()
+    with at(RESPOND_DUE_AT + dt.timedelta(days=30)):  # the sweep did not run for weeks
+        result = run(sweep.run_sweep)
+        run(sweep.run_sweep)
+    assert result.by_level == {"due_soon": 0, "urgent": 0, "overdue": 1}
+    assert [m.subject for m in alert_mails(analyst.email)] == ["[DSAR] Deadline alert: 1 overdue"]
+    assert len(alert_mails(manager.email)) == 1
+    case.refresh_from_db()
+    assert case.escalation_level == 1
+
+
+def test_one_digest_per_recipient_lists_the_cases_with_links(working_case, submit, run, manager, analyst):
+    mine = [working_case(requester_email=f"p{i}@example.com") for i in range(3)]
+    with at(T0):
+        unassigned = submit("GB", "access", requester_email="uk@example.com")
+        run(services.confirm_email, unassigned)
+        run(services.verify_identity, unassigned, manager, method="passport")
+    # Move one clock into the past, one to 1 day from now, one to 5 days from now.
+    now = dt.datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+    moves = {mine[0]: now - dt.timedelta(hours=5), mine[1]: now + dt.timedelta(days=1),
+             mine[2]: now + dt.timedelta(days=5), unassigned: now - dt.timedelta(days=2)}
+    for case, due_at in moves.items():
+        Deadline.objects.filter(case=case, kind="respond").update(due_at=due_at)
+    with at(now):
+        result = run(sweep.run_sweep)
+    assert result.claimed == 4 and result.escalated_cases == 2 and result.batches == 1
+    team = "privacy-team@example.com"
+    assert {tuple(n.to) for n in digests()} == {(analyst.email,), (team,), (manager.email,)}
+
+    andy = alert_mails(analyst.email)
+    assert len(andy) == 1
+    msg = andy[0]
+    assert msg.subject == "[DSAR] Deadline alert: 1 overdue, 1 urgent, 1 due soon"
+    text = msg.body
+    # Most urgent first; each line names reference, regime, clock, due date and time left.
+    order = [text.index(c.reference) for c in mine]
+    assert order == sorted(order)
+    assert "[OVERDUE] " + mine[0].reference + " - CCPA - Respond" in text
+    assert "overdue by 5 h" in text and "1 days left" not in text and "24 h left" in text
+    assert "5 days left" in text
+    assert f"http://testserver/staff/cases/{mine[0].pk}/" in text
+    html, mime = msg.alternatives[0]
+    assert mime == "text/html"
+    assert f'<a href="http://testserver/staff/cases/{mine[1].pk}/">{mine[1].reference}</a>' in html
+    assert "Urgent" in html and "America/Los_Angeles" in html
+
+    # Unassigned: the team address. Managers: every overdue case, assigned or not.
+    team_mail = alert_mails(team)
+    assert len(team_mail) == 1 and unassigned.reference in team_mail[0].body
+    assert "UK GDPR" in team_mail[0].body
+    mia = alert_mails(manager.email)
+    assert len(mia) == 1
+    assert mine[0].reference in mia[0].body and unassigned.reference in mia[0].body
+    assert mine[1].reference not in mia[0].body
+
+
+def test_digest_lists_at_most_the_setting_and_counts_the_rest(working_case, run, analyst, settings):
+    settings.DSAR_DIGEST_MAX_ITEMS = 2
+    cases = [working_case(requester_email=f"q{i}@example.com") for i in range(3)]
+    Deadline.objects.filter(case__in=cases, kind="respond").update(due_at=T0 + dt.timedelta(days=40))
+    with at(T0 + dt.timedelta(days=35)):
+        run(sweep.run_sweep)
+    body = alert_mails(analyst.email)[0].body
+    assert "3 case clocks crossed a threshold" in body and "… and 1 more" in body
+    assert sum(c.reference in body for c in cases) == 2
+
+
+def test_escalated_case_rises_to_the_top_of_the_queue(working_case, run):
+    first, second = working_case(requester_email="a@example.com"), working_case(requester_email="b@example.com")
+    Deadline.objects.filter(case=first, kind="respond").update(due_at=T0 + dt.timedelta(days=20))
+    services.refresh_next_due(DataSubjectRequest.objects.get(pk=first.pk))
+    assert list(services.open_cases().order_by("next_due_at"))[0] == first
+    with at(RESPOND_DUE_AT + dt.timedelta(hours=1)):  # second (due 16 April) is overdue now
+        Deadline.objects.filter(case=first, kind="respond").update(due_at=RESPOND_DUE_AT + dt.timedelta(days=20))
+        services.refresh_next_due(DataSubjectRequest.objects.get(pk=first.pk))
+        run(sweep.run_sweep)
+    queue = list(services.open_cases().order_by("next_due_at"))
+    assert queue[0] == second and queue[0].escalation_level == 1 and queue[1].escalation_level == 0
+
+
+def test_paused_and_closed_clocks_are_left_alone(working_case, run, analyst):
+    paused, met = working_case(requester_email="p@example.com"), working_case(requester_email="m@example.com")
+    Deadline.objects.filter(case=paused).update(paused_since=dt.date(2026, 3, 10))
+    Deadline.objects.filter(case=met).update(status=DeadlineStatus.MET)
+    with at(RESPOND_DUE_AT + dt.timedelta(days=1)):
+        assert run(sweep.run_sweep).claimed == 0
+    assert not digests()
+
+
+def test_an_extension_earns_fresh_alerts_for_the_new_date(working_case, run, manager, analyst):
+    case = working_case()
+    with at(RESPOND_DUE_AT - dt.timedelta(days=1)):
+        run(sweep.run_sweep)  # urgent
+        run(services.extend_deadline, case, manager, reason="Many systems to search")
+    new_due = Deadline.objects.get(case=case, kind="respond", status="open")
+    assert new_due.alert_level == 0 and new_due.due_date == dt.date(2026, 5, 31)
+    with at(new_due.due_at - dt.timedelta(days=3)):
+        run(sweep.run_sweep)
+    assert [m.subject for m in alert_mails(analyst.email)] == [
+        "[DSAR] Deadline alert: 1 urgent", "[DSAR] Deadline alert: 1 due soon"]
+
+
+def test_ccpa_acknowledge_clock_alerts_like_the_others(submit, run):
+    with at(T0):
+        case = submit("US-CA", "deletion")  # never confirmed: acknowledge (10 business days) runs
+    ack = Deadline.objects.get(case=case, kind="acknowledge")
+    assert ack.is_obligation and ack.due_date == dt.date(2026, 3, 16)
+    with at(ack.due_at - dt.timedelta(days=6)):
+        run(sweep.run_sweep)
+    team = alert_mails("privacy-team@example.com")
+    assert len(team) == 1 and "Acknowledge receipt" in team[0].body and case.reference in team[0].body
+    assert Deadline.objects.get(pk=ack.pk).alert_level == AlertLevel.DUE_SOON
+
+
+# --- windows: the other timed steps ---------------------------------------------------------------
+
+def test_unconfirmed_email_closes_the_request_as_not_filed(submit, run, settings):
+    with at(T0):
+        case = submit("US-CA", "opt_out_sale_sharing")
+    timer = Deadline.objects.get(case=case, kind="confirm_email")
+    assert not timer.is_obligation and timer.due_date == dt.date(2026, 3, 16)  # 14 days, setting
+    with at(timer.due_at - dt.timedelta(days=1)):
+        run(sweep.run_sweep)  # a window is silent before it expires
+    case.refresh_from_db()
+    assert case.state == State.SUBMITTED and not digests()
+    with at(timer.due_at + dt.timedelta(minutes=1)):
+        result = run(sweep.run_sweep)
+        run(sweep.run_sweep)
+    assert result.windows_closed == 1
+    case.refresh_from_db()
+    assert case.state == State.NOT_FILED and case.next_due_at is None and case.closed_at
+    assert Deadline.objects.get(pk=timer.pk).status == DeadlineStatus.LAPSED
+    assert not case.deadlines.filter(status="open").exists()
+    assert case.letters.filter(kind="not_filed").count() == 1
+    ev = Event.objects.get(case=case, kind="close_not_filed")
+    assert ev.actor_label == "system" and "14 days" in ev.reason
+    # The requester was told (with the letter). Staff hear of its respond clock (due soon), never
+    # of the window itself.
+    assert case.notifications.filter(letter__kind="not_filed").count() == 1
+    assert all("E-mail confirmation" not in n.body_text for n in digests())
+
+
+def test_confirmed_request_is_not_closed_by_its_old_timer(submit, run):
+    with at(T0):
+        case = submit("US-CA", "opt_out_sale_sharing")
+        run(services.confirm_email, case)
+    with at(T0 + dt.timedelta(days=30)):
+        run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state != State.NOT_FILED
+
+
+def _mexican_case_awaiting_reply(submit, run, manager):
+    t = dt.datetime(2026, 9, 1, 15, 0, tzinfo=UTC)  # Tuesday 09:00 in Mexico City
+    with at(t):
+        case = submit("MX", "access")
+        run(services.confirm_email, case)
+        case.refresh_from_db()
+        run(services.verify_identity, case, manager, method="account login")
+        run(services.request_information, case, manager, what="information", message="Which account?")
+    return DataSubjectRequest.objects.get(pk=case.pk)
+
+
+def test_lfpdppp_requester_reply_lapsing_closes_as_not_filed_with_its_letter(submit, run, manager):
+    case = _mexican_case_awaiting_reply(submit, run, manager)
+    reply = Deadline.objects.get(case=case, kind="requester_reply", status="open")
+    assert not reply.is_obligation and reply.due_date == dt.date(2026, 9, 15)  # 10 business days
+    with at(reply.due_at + dt.timedelta(seconds=1)):
+        run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state == State.NOT_FILED
+    assert Deadline.objects.get(pk=reply.pk).status == DeadlineStatus.LAPSED
+    letter = case.letters.get(kind="not_filed")
+    assert "10 business days" in letter.context["reason"]
+
+
+def test_lfpdppp_window_to_ask_for_information_lapses(submit, run, manager):
+    t = dt.datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+    with at(t):
+        case = submit("MX", "access")
+    window = Deadline.objects.get(case=case, kind="request_information")
+    assert window.due_date == dt.date(2026, 9, 8)
+    with at(window.due_at + dt.timedelta(hours=1)):
+        result = run(sweep.run_sweep)
+    assert result.windows_closed == 1
+    assert Deadline.objects.get(pk=window.pk).status == DeadlineStatus.LAPSED
+    case.refresh_from_db()
+    assert case.state == State.SUBMITTED  # only the window lapsed
+    assert Event.objects.filter(case=case, kind="clock_closed", data__status="lapsed").count() == 1
+
+
+def test_appeal_window_closing_is_recorded(submit, run, manager):
+    with at(T0):
+        case = submit("US-CO", "access")
+        run(services.confirm_email, case)
+        run(services.verify_identity, case, manager, method="account login")
+        run(services.deny, case, manager, reasons="We could not find any data about you.")
+    window = Deadline.objects.get(case=case, kind="appeal_window")
+    with at(window.due_at + dt.timedelta(minutes=5)):
+        run(sweep.run_sweep)
+        run(sweep.run_sweep)
+    assert Deadline.objects.get(pk=window.pk).status == DeadlineStatus.LAPSED
+    closed = Event.objects.filter(case=case, kind="appeal_window_closed")
+    assert closed.count() == 1 and closed[0].data["due"] == window.due_date.isoformat()
+    with pytest.raises(services.AppealWindowClosed):
+        services.file_appeal(case, statement="Too late")
+
+
+def test_a_failing_timed_step_is_reported_and_the_rest_still_commits(working_case, submit, run, analyst,
+                                                                     monkeypatch):
+    overdue = working_case()
+    with at(T0):
+        stuck = submit("US-CA", "opt_out_sale_sharing", requester_email="s@example.com")
+
+    def broken(*a, **kw):
+        raise RuntimeError("letter store unavailable")
+
+    monkeypatch.setattr(services, "close_not_filed", broken)
+    with at(RESPOND_DUE_AT + dt.timedelta(hours=1)):
+        result = run(sweep.run_sweep)
+    # Both respond clocks are overdue (the opt-out's 15 business days too) and escalate.
+    assert result.window_errors == 1 and result.escalated_cases == 2
+    assert len(alert_mails(analyst.email)) == 1  # the obligation alert went out regardless
+    team = alert_mails("privacy-team@example.com")[0]
+    assert stuck.reference in team.body and "letter store unavailable" in team.body
+    assert team.subject == "[DSAR] Deadline alert: 1 overdue, 1 timed step failed"
+    # The failed step rolled back to its savepoint: the case is untouched, the window stays claimed.
+    stuck.refresh_from_db()
+    assert stuck.state == State.SUBMITTED
+    assert Deadline.objects.get(case=stuck, kind="confirm_email").alert_level == AlertLevel.OVERDUE
+
+
+# --- the query ---------------------------------------------------------------------------------------
+
+def test_a_sweep_that_finds_nothing_is_one_query(working_case, run):
+    working_case()
+    with at(T0 + dt.timedelta(days=1)), CaptureQueriesContext(connection) as queries:
+        result = sweep.run_sweep()
+    assert result.claimed == 0
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+    assert len(statements) == 1 and statements[0].startswith("WITH picked") and " UPDATE " in statements[0]
+
+
+def test_claim_uses_the_partial_index(on_postgres, working_case):
+    if not on_postgres:
+        pytest.skip("planner check on PostgreSQL")
+    working_case()
+    th = sweep.Thresholds.at(T0)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned; ask what it can use
+        cur.execute("EXPLAIN " + sweep._claim_sql(), {"now": adapt(th.now), "urgent": adapt(th.urgent_at),
+                                                      "soon": adapt(th.soon_at), "limit": 100})
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "deadline_open_due" in plan, plan
+
+
+def test_pending_count_matches_what_the_sweep_claims(working_case, run):
+    for i in range(3):
+        working_case(requester_email=f"c{i}@example.com")
+    moment = RESPOND_DUE_AT - dt.timedelta(days=1)
+    assert sweep.pending_count(moment) == 3
+    with at(moment):
+        assert run(sweep.run_sweep).claimed == 3
+    assert sweep.pending_count(moment) == 0
+
+
+def test_time_left_wording():
+    now = T0
+    assert sweep.time_left(now + dt.timedelta(days=6, hours=23), now) == "6 days left"
+    assert sweep.time_left(now + dt.timedelta(hours=30), now) == "30 h left"
+    assert sweep.time_left(now - dt.timedelta(minutes=10), now) == "overdue by 10 min"
+    assert sweep.time_left(now - dt.timedelta(days=3), now) == "overdue by 3 days"
