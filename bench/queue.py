@@ -226,7 +226,7 @@ def fill(n_cases: int, rng: random.Random, now: dt.datetime):
     with connection.cursor() as cur:
         for table in ("requests_app_datasubjectrequest", "requests_app_appeal"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        cur.execute("ANALYZE")
+        cur.execute("VACUUM ANALYZE")  # as autovacuum would have done on a live database
     open_cases = DataSubjectRequest.objects.filter(closed_at__isnull=True).count()
     open_appeals = Appeal.objects.filter(decided_at__isnull=True).count()
     return manager, admin, {"cases": n_cases, "open_cases": open_cases, "appeals": len(appeals),

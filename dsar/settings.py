@@ -141,9 +141,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    for _folder in ("out", "processed"):  # kombu's filesystem transport does not create them
+    for _folder in ("out", "processed", "control"):  # kombu's filesystem transport does not create them
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -162,7 +163,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 DSAR_SWEEP_SECONDS = env.int("DSAR_SWEEP_SECONDS", default=300)
 DSAR_OUTBOX_FLUSH_SECONDS = env.int("DSAR_OUTBOX_FLUSH_SECONDS", default=60)
 DSAR_SWEEP_BATCH_SIZE = env.int("DSAR_SWEEP_BATCH_SIZE", default=10_000)  # claims per transaction
-DSAR_DIGEST_MAX_ITEMS = env.int("DSAR_DIGEST_MAX_ITEMS", default=100)  # cases listed per digest e-mail
+DSAR_DIGEST_MAX_ITEMS = env.int("DSAR_DIGEST_MAX_ITEMS", default=50)  # cases listed per digest e-mail
 CELERY_BEAT_SCHEDULE = {
     # A sweep or flush still queued when the next one is due is dropped (expires): a backed-up
     # broker must not replay a pile of identical runs; each run does all that is due.

@@ -84,8 +84,11 @@ class QueueFilterForm(forms.Form):
     per_page = forms.TypedChoiceField(required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=None,
                                       label=_("Per page"), widget=FastSelect)
 
-    def __init__(self, *args, staff=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, staff=(), **kwargs):
+        if data is not None and not data.get("per_page"):
+            data = data.copy()
+            data["per_page"] = str(DEFAULT_PER_PAGE)  # so the select shows the size actually used
+        super().__init__(data, *args, **kwargs)
         self.fields["assignee"].choices = ([("", _("Anyone")), ("none", _("Unassigned"))]
                                            + [(str(u.pk), u.get_username()) for u in staff])
 
@@ -99,7 +102,7 @@ class QueueFilterForm(forms.Form):
         )
 
     @property
-    def per_page(self) -> int:
+    def page_size(self) -> int:
         return (self.cleaned_data.get("per_page") if self.is_valid() else None) or DEFAULT_PER_PAGE
 
 
@@ -212,8 +215,11 @@ class DecisionForm(VersionedForm):
             # 11 CCR §7102(a)(2): denials are reported by basis in the CCPA metrics.
             self.fields["basis"] = forms.ChoiceField(label=_("Basis of the denial"), choices=list(DENIAL_BASES.items()))
         if self.is_know_response:
+            # Not required here: services.fulfil checks the disclosures (the rule lives in one place)
+            # and its ValidationError is shown on these fields.
             for name, label in KNOW_LABELS.items():
-                self.fields[name] = _text(label, rows=2, help_text=_("One per line. Required by the CCPA."))
+                self.fields[name] = _text(label, rows=2, required=False,
+                                          help_text=_("One per line. Required by the CCPA."))
 
     @property
     def is_know_response(self) -> bool:

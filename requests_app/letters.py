@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import regimes as R
 from .clocks import local_date
@@ -135,6 +136,19 @@ def case_facts(case, appeal=None) -> dict:
     return facts
 
 
+def not_filed_cause(case) -> str:
+    """Why a case closes as not filed, read before the closing transition: the e-mail was never
+    confirmed, the requester did not send what we asked for (LFPDPPP: deemed not filed after 10
+    business days), or identity was never verified."""
+    if case.email_confirmed_at is None:
+        return "unconfirmed"
+    if case.awaiting:
+        return "no_reply"
+    if case.verified_at is None and case.request_type_info.needs_verification:
+        return "unverified"
+    return "other"
+
+
 def controller_key(case) -> str:
     """Whose letterhead: the regime's controller, except that every US buyer contracts with the US
     entity, including in states without a privacy law (privacy policy, top and section K)."""
@@ -220,10 +234,15 @@ def render_html(letter: Letter) -> str:
         return render_to_string(f"letters/{letter.kind}.html", letter_context(letter))
 
 
+_RENDER_LOCK = threading.Lock()  # the shared font configuration (Pango font map) is not thread-safe
+
+
 def render_pdf(letter: Letter) -> bytes:
     fonts, css, letter_html = _weasy()
-    return letter_html(string=render_html(letter), base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[css], font_config=fonts)
+    html = render_html(letter)
+    with _RENDER_LOCK:
+        return letter_html(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+            stylesheets=[css], font_config=fonts)
 
 
 def render_letter(letter_id: int) -> str:
@@ -289,6 +308,22 @@ def babel_locale(language: str, controller: str) -> str:
     return "en_US" if controller == "us" else "en_GB"  # "March 2, 2026" for US readers, "2 March 2026" elsewhere
 
 
+def country_name(jur: R.Jurisdiction, language: str) -> str:
+    """The requester's country in the letter's language (pycountry ships the ISO 3166 names)."""
+    if "-" in jur.code or language.lower().startswith("en"):
+        return jur.name
+    import gettext
+
+    import pycountry
+
+    lang = "pt_BR" if language.lower().startswith("pt") else language.split("-")[0]
+    try:
+        names = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+    except OSError:
+        return jur.name
+    return names.gettext(pycountry.countries.get(alpha_2=jur.code).name)
+
+
 def format_letter_date(value: str | None, language: str, controller: str = "intl") -> str:
     """How a letter writes an ISO date: long form in the reader's language (tests use it too)."""
     return _date(value, babel_locale(language, controller))
@@ -305,13 +340,19 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value if str(v).strip()]
 
 
+def _sentence(items: list[str]) -> str:
+    """Items as one sentence, 'a; b; c.': compact, and how legal letters list categories."""
+    text = "; ".join(item.rstrip(" ;") for item in items)
+    return text if not text or text.endswith(".") else text + "."
+
+
 def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def _page_label_css() -> str:
     """'Page X of Y' in the letter's language, as a CSS content value (translators may reorder)."""
-    template = _("Page %(page)s of %(pages)s")
+    template = pgettext("letter", "Page %(page)s of %(pages)s")
     parts, rest = [], template
     while rest:
         cut = min((i for i in (rest.find("%(page)s"), rest.find("%(pages)s")) if i >= 0), default=-1)
@@ -373,7 +414,8 @@ def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> 
         out.append(c.get("source") or "")
     elif letter.kind == DETERMINATION:
         out.append("LFPDPPP (2025): determination within 20 days; effective within 15 days")
-    elif letter.kind == NOT_FILED and code == "lfpdppp" and facts.get("awaiting"):
+    elif letter.kind == NOT_FILED and code == "lfpdppp" and c.get("cause", "no_reply" if facts.get("awaiting")
+                                                                 else "") == "no_reply":
         out.append("LFPDPPP (2025): requester's reply")
     if letter.kind == APPEAL_DECISION and regime.appeal:
         out.append(regime.appeal.respond_source)
@@ -400,18 +442,18 @@ def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> 
 def _title(letter: Letter) -> str:
     c = letter.context
     if letter.kind == REQUEST_INFORMATION and c.get("what") == "identity":
-        return _("Verification of your identity")
+        return pgettext("letter", "Verification of your identity")
     if letter.kind == REQUEST_INFORMATION and c.get("what") == "clarification":
-        return _("Clarification of your request")
+        return pgettext("letter", "Clarification of your request")
     return {
-        ACKNOWLEDGEMENT: _("Acknowledgement of your request"),
-        REQUEST_INFORMATION: _("Request for further information"),
-        EXTENSION_NOTICE: _("Extension of the time to respond"),
-        DETERMINATION: _("Determination on your request"),
-        FULFILMENT: _("Response to your request"),
-        DENIAL: _("Decision on your request"),
-        APPEAL_DECISION: _("Decision on your appeal"),
-        NOT_FILED: _("Closure of your request"),
+        ACKNOWLEDGEMENT: pgettext("letter", "Acknowledgement of your request"),
+        REQUEST_INFORMATION: pgettext("letter", "Request for further information"),
+        EXTENSION_NOTICE: pgettext("letter", "Extension of the time to respond"),
+        DETERMINATION: pgettext("letter", "Determination on your request"),
+        FULFILMENT: pgettext("letter", "Response to your request"),
+        DENIAL: pgettext("letter", "Decision on your request"),
+        APPEAL_DECISION: pgettext("letter", "Decision on your appeal"),
+        NOT_FILED: pgettext("letter", "Closure of your request"),
     }[letter.kind]
 
 
@@ -439,19 +481,22 @@ def letter_context(letter: Letter) -> dict:
     attachments = [{"name": name, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
                    for name, content, _mime in attachments_for(letter)]
     lang = translation.get_language() or "en"
-    not_filed_cause = ""
-    if letter.kind == NOT_FILED:
+    not_filed_cause = c.get("cause") or ""
+    if letter.kind == NOT_FILED and not not_filed_cause:
         not_filed_cause = ("unconfirmed" if not facts.get("email_confirmed") else
                            "no_reply" if facts.get("awaiting") else
                            "unverified" if not facts.get("verified") else "other")
+    know = {k: _as_list(c.get(k)) for k in KNOW_FIELDS + ("retention", "actions", "retained")}
     return {
         "letter": letter,
         "case": case,
         "regime": regime,
         "jurisdiction": jur,
         "request_type": request_type,
-        "request_type_label": _(request_type.label),
-        "request_type_description": _(request_type.description),
+        "country_name": country_name(jur, lang),
+        "regime_name": pgettext("letter", regime.name),
+        "request_type_label": pgettext("letter", request_type.label),
+        "request_type_description": pgettext("letter", request_type.description),
         "controller": settings.DSAR_CONTROLLERS[key],
         "c": c,
         "f": facts,
@@ -461,17 +506,22 @@ def letter_context(letter: Letter) -> dict:
         "title": _title(letter),
         "html_lang": "pt-BR" if lang.lower().startswith("pt") else lang,
         "prevails": not lang.lower().startswith("en"),
-        "page_label_css": _page_label_css(),
-        "footer_left_css": _css_string(f"{settings.DSAR_CONTROLLERS[key]['name']} · {case.reference}"),
+        # One margin box (each costs a layout pass per page): "DSAR-2026-000001 · Page 1 of 2".
+        "footer_css": f"{_css_string(case.reference + ' · ')} {_page_label_css()}",
         "refusal": is_refusal(letter),
         "remedy": remedy(regime, jur),
         "citations": citations(letter, regime, request_type),
         "law": regime.law.rstrip(".") + ".",
-        "know": {k: _as_list(c.get(k)) for k in KNOW_FIELDS + ("retention", "actions", "retained")},
+        "know": know,
+        "know_text": {k: _sentence(v) for k, v in know.items()},
         "attachments": attachments,
         "correction": correction,
         "not_filed_cause": not_filed_cause,
         "is_agent": bool(facts.get("agent_name")) and facts.get("filer") != R.SELF,
+        # UK GDPR Art. 12A(3): ID or a fee asked for restarts the clock; 12A(4): a clarification pauses it.
+        "clock_effect": ("" if not (regime.pause_on_clarification or regime.restart_on_identity)
+                         or not facts.get("respond_paused") else
+                         "restart" if c.get("what") in ("identity", "fee") else "pause"),
         # GDPR Art. 15(1)(e)-(f): an access response names the rights and the complaint authority.
         "access_rights_notice": request_type.kind == "access" and regime.code in ("gdpr", "uk_gdpr"),
         "appeal_extra_days": (regime.appeal.respond_extended.amount - regime.appeal.respond.amount

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -122,6 +123,8 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["next_due_at"], condition=Q(closed_at__isnull=True), name="case_open_next_due"),
             models.Index(fields=["assignee", "next_due_at"], name="case_assignee_due"),
             models.Index(fields=["requester_email", "request_type", "received_at"], name="case_repeat_lookup"),
+            # requester_email__iexact (queue search, repeat-request check) compares UPPER(email).
+            models.Index(Upper("requester_email"), name="case_email_upper"),
         ]
         permissions = [
             ("work_case", "Can work cases assigned to them"),

@@ -500,7 +500,8 @@ US_STATE_TZ = {
     "UM": "Pacific/Wake", "VI": "America/St_Thomas",
 }
 
-# Time zones of other countries (voluntary regime); anything unlisted falls back to UTC.
+# Time zones of other countries (voluntary regime); anything unlisted takes the first zone the tz
+# database lists for the country (zone.tab), and UTC only where there is none.
 OTHER_TZ = {
     "BR": "America/Sao_Paulo", "MX": "America/Mexico_City", "GB": "Europe/London", "CA": "America/Toronto",
     "CH": "Europe/Zurich", "AU": "Australia/Sydney", "NZ": "Pacific/Auckland", "JP": "Asia/Tokyo",
@@ -553,7 +554,26 @@ def jurisdiction(code: str) -> Jurisdiction:
         return Jurisdiction(code, name, LGPD, "America/Sao_Paulo", _calendar("BR"))
     if code == "MX":
         return Jurisdiction(code, name, LFPDPPP, "America/Mexico_City", _calendar("MX"))
-    return Jurisdiction(code, name, VOLUNTARY, OTHER_TZ.get(code, "UTC"), _calendar(code))
+    return Jurisdiction(code, name, VOLUNTARY, OTHER_TZ.get(code) or _zone_tab().get(code, "UTC"), _calendar(code))
+
+
+@lru_cache(maxsize=1)
+def _zone_tab() -> dict[str, str]:
+    """Country → first zone of the system tz database's zone.tab (its principal zone)."""
+    import os
+    from zoneinfo import TZPATH
+
+    for base in TZPATH:
+        path = os.path.join(base, "zone.tab")
+        if os.path.exists(path):
+            zones: dict[str, str] = {}
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip() and not line.startswith("#"):
+                        country, _coordinates, zone = line.rstrip("\n").split("\t")[:3]
+                        zones.setdefault(country, zone)
+            return zones
+    return {}
 
 
 @lru_cache(maxsize=1)

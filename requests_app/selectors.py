@@ -17,14 +17,14 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Value
-from django.db.models.functions import ExtractYear
+from django.db import connection
+from django.db.models import BigIntegerField, CharField, Count, F, Func, IntegerField, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.utils import timezone
 
 from . import regimes as R
 from .clocks import BUSINESS_DAYS, local_date, working_days_between
 from .models import (
-    APPEAL_OPEN_STATES,
     OPEN_STATES,
     Appeal,
     AppealState,
@@ -140,16 +140,34 @@ ROW_FIELDS = ("row_kind", "row_due", "row_case", "row_appeal", "row_due_kind", "
               "row_repeat", "row_version", "row_received")
 
 
-def _case_rows(f: QueueFilters, user, now) -> QuerySet:
-    qs = DataSubjectRequest.objects.filter(closed_at__isnull=True, state__in=OPEN_STATES)
+def _open_cases(f: QueueFilters, user, now) -> QuerySet:
+    # closed_at IS NULL is exactly "open" (the services set it on every closing transition) and is
+    # the condition of the partial index the queue walks; a state IN (...) test here would make
+    # PostgreSQL sort every open case instead of reading the first page off the index.
+    qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
     qs = qs.filter(case_scope(user), _common_filters(f, user, now, ""), _due_filters(f, now))
     if f.state:
         qs = qs.filter(state=f.state) if not f.state.startswith("appeal:") else qs.none()
     if f.show == "appeals":
         qs = qs.none()
-    return qs.order_by().annotate(
+    return qs.order_by()
+
+
+def _open_appeals(f: QueueFilters, user, now) -> QuerySet:
+    qs = Appeal.objects.filter(decided_at__isnull=True)  # the partial index appeal_open_next_due
+    qs = qs.filter(case_scope(user, "case__"), _common_filters(f, user, now, "case__"), _due_filters(f, now))
+    if f.state:
+        qs = qs.filter(state=f.state.split(":", 1)[1]) if f.state.startswith("appeal:") else qs.none()
+    if f.show == "cases":
+        qs = qs.none()
+    return qs.order_by()
+
+
+def _case_rows(f: QueueFilters, user, now) -> QuerySet:
+    return _open_cases(f, user, now).annotate(
         row_kind=Value(CASE, output_field=CharField()), row_due=F("next_due_at"), row_case=F("pk"),
-        row_appeal=Value(None, output_field=BigIntegerField()), row_due_kind=F("next_due_kind"),
+        # Typed NULL: in a parenthesised, limited UNION branch PostgreSQL would resolve it to text.
+        row_appeal=Cast(Value(None), BigIntegerField()), row_due_kind=F("next_due_kind"),
         row_ref=F("reference"), row_regime=F("regime"), row_type=F("request_type"), row_jur=F("jurisdiction"),
         row_state=F("state"), row_assignee=F("assignee_id"), row_assignee_name=F("assignee__username"),
         row_escalation=F("escalation_level"), row_repeat=F("is_repeat"), row_version=F("version"),
@@ -158,13 +176,7 @@ def _case_rows(f: QueueFilters, user, now) -> QuerySet:
 
 
 def _appeal_rows(f: QueueFilters, user, now) -> QuerySet:
-    qs = Appeal.objects.filter(decided_at__isnull=True, state__in=APPEAL_OPEN_STATES)
-    qs = qs.filter(case_scope(user, "case__"), _common_filters(f, user, now, "case__"), _due_filters(f, now))
-    if f.state:
-        qs = qs.filter(state=f.state.split(":", 1)[1]) if f.state.startswith("appeal:") else qs.none()
-    if f.show == "cases":
-        qs = qs.none()
-    return qs.order_by().annotate(
+    return _open_appeals(f, user, now).annotate(
         row_kind=Value(APPEAL, output_field=CharField()), row_due=F("next_due_at"), row_case=F("case_id"),
         row_appeal=F("pk"), row_due_kind=Value(R.APPEAL_RESPOND, output_field=CharField()),
         row_ref=F("case__reference"), row_regime=F("case__regime"), row_type=F("case__request_type"),
@@ -174,13 +186,56 @@ def _appeal_rows(f: QueueFilters, user, now) -> QuerySet:
     ).values(*ROW_FIELDS)
 
 
-def queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None) -> QuerySet:
+QUEUE_ORDER = (F("row_due").asc(nulls_last=True), "row_case", F("row_appeal").asc(nulls_first=True))
+
+
+def queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None, *,
+          first: int | None = None) -> QuerySet:
     """Open cases and open appeals the user may see, most urgent first: overdue on top, then the
-    nearest open deadline; items without a running clock last. Slice it (the paginator does)."""
+    nearest open deadline; items without a running clock last. Slice it (the paginator does).
+
+    `first`: the caller needs at most the first N rows. Each branch of the UNION then carries its
+    own ORDER BY ... LIMIT N (the top N of a UNION ALL lie within the top N of each branch), so
+    PostgreSQL reads them off the partial next_due_at indexes and merges them, instead of
+    sorting every open case (it plans an unlimited branch for full retrieval)."""
     f = filters or QueueFilters()
     now = now or timezone.now()
-    union = _case_rows(f, user, now).union(_appeal_rows(f, user, now), all=True)
-    return union.order_by(F("row_due").asc(nulls_last=True), "row_kind", "row_case", "row_appeal")
+    cases, appeals = _case_rows(f, user, now), _appeal_rows(f, user, now)
+    if first is not None and connection.features.supports_slicing_ordering_in_compound:
+        cases, appeals = cases.order_by(*QUEUE_ORDER)[:first], appeals.order_by(*QUEUE_ORDER)[:first]
+    return cases.union(appeals, all=True).order_by(*QUEUE_ORDER)
+
+
+class QueueList:
+    """What the paginator pages over: `count()` is one narrow query (no ORDER BY, no joins for
+    display columns, unlike Django's count of an ordered UNION), a slice is the ordered UNION."""
+
+    def __init__(self, user, filters: QueueFilters | None = None, now: dt.datetime | None = None):
+        self.filters = filters or QueueFilters()
+        self.now = now or timezone.now()
+        self.user = user
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            cases = _open_cases(self.filters, self.user, self.now)
+            appeals = _open_appeals(self.filters, self.user, self.now)
+            if cases.query.is_empty():
+                self._count = appeals.count()
+            elif appeals.query.is_empty():
+                self._count = cases.count()
+            else:  # both in one round trip
+                n_appeals = appeals.annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
+                self._count = cases.aggregate(
+                    n=Count("*") + Coalesce(Subquery(n_appeals.values("n")), 0))["n"]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice):
+        first = index.stop if isinstance(index, slice) and index.stop is not None else None
+        return list(queue(self.user, self.filters, self.now, first=first)[index])
 
 
 @dataclass
@@ -329,8 +384,7 @@ def queue_summary(user, now: dt.datetime | None = None) -> dict[str, int]:
     """Counts for the chips above the queue (two queries: cases, appeals)."""
     now = now or timezone.now()
     soon = now + dt.timedelta(days=settings.DSAR_DUE_SOON_DAYS)
-    cases = DataSubjectRequest.objects.filter(case_scope(user), closed_at__isnull=True,
-                                              state__in=OPEN_STATES).order_by().aggregate(
+    cases = DataSubjectRequest.objects.filter(case_scope(user), closed_at__isnull=True).order_by().aggregate(
         open=Count("pk"),
         overdue=Count("pk", filter=Q(next_due_at__lt=now)),
         due_soon=Count("pk", filter=Q(next_due_at__gte=now, next_due_at__lte=soon)),
@@ -338,8 +392,7 @@ def queue_summary(user, now: dt.datetime | None = None) -> dict[str, int]:
         mine=Count("pk", filter=Q(assignee=user)),
         repeat=Count("pk", filter=Q(is_repeat=True)),
     )
-    appeals = Appeal.objects.filter(case_scope(user, "case__"), decided_at__isnull=True,
-                                    state__in=APPEAL_OPEN_STATES).order_by().aggregate(
+    appeals = Appeal.objects.filter(case_scope(user, "case__"), decided_at__isnull=True).order_by().aggregate(
         appeals=Count("pk"),
         overdue=Count("pk", filter=Q(next_due_at__lt=now)),
         due_soon=Count("pk", filter=Q(next_due_at__gte=now, next_due_at__lte=soon)),

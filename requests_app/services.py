@@ -658,6 +658,7 @@ def _effective_due(case) -> str | None:
 @transaction.atomic
 def withdraw(case, user=None, *, reason: str = "") -> DataSubjectRequest:
     case = _lock(case)
+    case.awaiting = ""  # a closed case waits for nothing
     _transition(case, "withdraw", user, reason=reason or "Withdrawn by the requester")
     _close_all(case)
     refresh_next_due(case)
@@ -676,11 +677,13 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
         # LFPDPPP (2025): only a reply window that lapsed makes the request "not filed".
         raise ServiceError(f"The requester has until {reply.due_date} to send the missing information; "
                            "the request cannot be closed as not filed before then.")
+    cause = letters.not_filed_cause(case)  # read before the transition clears what it waited for
+    case.awaiting = ""  # a closed case waits for nothing
     _transition(case, "close_not_filed", user, reason=reason, check_perm=False)
     _close_all(case, DeadlineStatus.LAPSED, kinds=(R.REQUESTER_REPLY, R.CONFIRM_EMAIL))
     _close_all(case)
     refresh_next_due(case)
-    _letter_and_email(case, letters.NOT_FILED, {"reason": reason})
+    _letter_and_email(case, letters.NOT_FILED, {"reason": reason, "cause": cause})
     return case
 
 

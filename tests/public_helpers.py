@@ -1,7 +1,6 @@
 """Helpers shared by the public-form tests: walk the wizard like a browser would."""
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -94,10 +93,6 @@ def _errors(response) -> str:
     found = re.findall(r'class="field-error"[^>]*>(.*?)</p>', body, re.S)
     summary = re.findall(r'<div class="error-summary".*?</div>', body, re.S)
     return f"status {response.status_code}: {found or summary or body[:500]}"
-
-
-def bytes_file(content: bytes) -> io.BytesIO:
-    return io.BytesIO(content)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -124,8 +125,8 @@ DATETIMES = [
 
 def via_command(jurisdiction, request_type, args):
     out = StringIO()
-    options = {k: v for k, v in args.items()}
-    call_command("dsar_deadlines", jurisdiction=jurisdiction, request_type=request_type, json=True, stdout=out, **options)
+    call_command("dsar_deadlines", jurisdiction=jurisdiction, request_type=request_type, json=True, stdout=out,
+                 **args)
     return json.loads(out.getvalue())
 
 
@@ -207,11 +208,12 @@ def test_errors_raise_a_command_error_naming_the_problem(argv, message):
         call_command("dsar_deadlines", *argv, "--json", stdout=StringIO())
 
 
-@pytest.mark.parametrize("argv,message", [ERRORS[0], ERRORS[1], ERRORS[3], ERRORS[5], ERRORS[7]])
+@pytest.mark.parametrize("argv,message", [ERRORS[0], ERRORS[5]])  # a Django start-up each: keep few
 def test_errors_exit_non_zero_with_one_line(argv, message):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dsar.settings_test"}
+    root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "manage.py", "dsar_deadlines", *argv, "--json"], capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, cwd=root, timeout=120)
     assert proc.returncode != 0
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()

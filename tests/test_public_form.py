@@ -320,3 +320,21 @@ def test_form_steps_use_a_constant_small_number_of_queries(client, django_assert
         client.post("/request/about-you/", identity_data())
     with django_assert_max_num_queries(3):
         client.get("/request/review/")
+
+
+def test_a_double_click_on_send_stores_one_request(client, capture):
+    walk_to_review(client, "DE", ["access"])
+    with capture(execute=True):
+        first = client.post("/request/review/", {"declaration": "on"})
+        second = client.post("/request/review/", {"declaration": "on"})
+    assert first.url == second.url == "/request/thank-you/"
+    assert DataSubjectRequest.objects.count() == 1
+
+
+def test_a_parallel_click_with_the_same_answers_is_not_stored_twice(client, capture):
+    from django.core.cache import cache
+
+    walk_to_review(client, "DE", ["access"])
+    cache.add(f"dsar:submitting:{client.session.session_key}", 1, timeout=10)  # the other click holds it
+    r = client.post("/request/review/", {"declaration": "on"})
+    assert r.url == "/request/thank-you/" and DataSubjectRequest.objects.count() == 0

@@ -100,7 +100,9 @@ def test_confirming_a_closed_request_says_so(client, submit, run):
 def test_status_page_shows_state_timeline_deadlines_and_letters(client, submit, run, traveller):
     case = submit("US-CA", "access")
     run(services.confirm_email, case)
-    page = client.get(status_path(case)).content.decode()
+    response = client.get(status_path(case))
+    assert "no-store" in response["Cache-Control"] and response["Referrer-Policy"] == "same-origin"
+    page = response.content.decode()
     assert case.reference in page and "Verifying identity" in page and "Right to know" in page
     assert "Your request was received." in page and "You confirmed your e-mail address." in page
     assert "We sent you a letter: Acknowledgement of your request." in page

@@ -272,6 +272,8 @@ def _pretend_success(request, wizard):
 
 @require_http_methods(["GET", "POST"])
 def review(request):
+    if request.method == "POST" and not request.session.get(SESSION_KEY) and request.session.get(DONE_SESSION_KEY):
+        return redirect("public:thanks")  # a second click on "Send" after the first one went through
     wizard, bounce = _guard(request, "review")
     if bounce:
         return bounce
@@ -287,9 +289,12 @@ def review(request):
                 form.add_error(None, _("You have sent many requests in a short time. Your answers are kept: "
                                        "please try again in an hour."))
                 status = 429
+            elif not _claim_submission(request):
+                return redirect("public:thanks")  # the same answers are being stored by a parallel click
             else:
                 upload = uploads.unpark(upload_info) if identity["filer"] in ON_BEHALF else None
                 if identity["filer"] in ON_BEHALF and upload is None:
+                    _release_submission(request)
                     wizard.data["identity_incomplete"] = True
                     wizard.data.pop("upload", None)
                     wizard.save()
@@ -306,11 +311,13 @@ def review(request):
                         agent_organisation=identity.get("agent_organisation", ""), authorisation=upload,
                     )
                 except ValidationError as exc:  # the service's own checks: show them, keep everything
+                    _release_submission(request)
                     for message in exc.messages:
                         form.add_error(None, message)
                 else:
                     uploads.discard(upload_info)
                     wizard.clear()
+                    _release_submission(request)  # from now on the emptied form sends a repeat click to "thanks"
                     request.session[DONE_SESSION_KEY] = {"references": [c.reference for c in cases],
                                                          "email": email}
                     return redirect("public:thanks")
@@ -323,6 +330,26 @@ def review(request):
         "identity": identity, "filer_label": _(R.FILER_LABELS[identity["filer"]]),
         "on_behalf": identity["filer"] in ON_BEHALF, "upload": upload_info,
     }, status=status)
+
+
+def _claim_submission(request) -> bool:
+    """Two clicks on "Send" can arrive at once and both read the same session: only the first
+    stores the request. The claim is per session and expires, so a later new request is fine."""
+    from django.core.cache import cache
+
+    if not request.session.session_key:
+        request.session.save()
+    return cache.add(_submission_key(request), 1, timeout=10)
+
+
+def _release_submission(request) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_submission_key(request))
+
+
+def _submission_key(request) -> str:
+    return f"dsar:submitting:{request.session.session_key}"
 
 
 def thanks(request):
@@ -381,6 +408,24 @@ def opt_out(request):
 
 # --- links from e-mails ---------------------------------------------------------------------------
 
+def private_page(view):
+    """Pages reached through a secret link: never cached by a proxy or the browser's back store,
+    never indexed, and the token never leaks in a Referer header to another site."""
+    from functools import wraps
+
+    from django.utils.cache import patch_cache_control
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        response["Referrer-Policy"] = "same-origin"  # no-referrer would make Chrome send "Origin: null" and fail CSRF
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
+
+
 def use_case_language(request, case) -> None:
     """Pages reached from our e-mails speak the language the request was made in, unless the
     visitor picked another one with the language switch (the cookie set_language writes)."""
@@ -396,6 +441,7 @@ def bad_link(request, exc: BadToken, purpose: str):
                   {"expired": exc.expired, "purpose": purpose}, status=410 if exc.expired else 400)
 
 
+@private_page
 def confirm(request, token):
     """Confirm the e-mail address. Idempotent (services.confirm_email does nothing twice) and
     confirms every request filed together, since they share the address."""

@@ -18,7 +18,7 @@ from .. import regimes as R
 from ..forms import AppealForm, ReplyForm, ResendLinkForm, WithdrawForm
 from ..models import DataSubjectRequest, LetterStatus, State
 from ..tokens import STATUS, BadToken, make_token, read_token
-from .public import bad_link, use_case_language
+from .public import bad_link, private_page, use_case_language
 
 APPEALABLE = (State.DENIED, State.PARTIALLY_FULFILLED)
 
@@ -40,6 +40,7 @@ def _too_many(request) -> bool:
     return not ratelimit.allow(request, "status")
 
 
+@private_page
 def status(request, token):
     case, error = _load(request, token)
     if error:
@@ -90,6 +91,7 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
     }, status=status)
 
 
+@private_page
 @require_POST
 def reply(request, token):
     case, error = _load(request, token)
@@ -115,6 +117,7 @@ def reply(request, token):
     return _page(request, case, token, reply_form=form)
 
 
+@private_page
 @require_http_methods(["GET", "POST"])
 def withdraw(request, token):
     case, error = _load(request, token)
@@ -139,6 +142,7 @@ def withdraw(request, token):
         "case": case, "token": token, "form": form, "request_label": _(case.request_type_info.label)})
 
 
+@private_page
 @require_POST
 def appeal(request, token):
     case, error = _load(request, token)
@@ -169,6 +173,7 @@ def appeal(request, token):
     return _page(request, case, token, appeal_form=form)
 
 
+@private_page
 def letter(request, token, letter_id: int):
     """Stream an issued letter's PDF; every download is audited."""
     case, error = _load(request, token)
@@ -181,7 +186,6 @@ def letter(request, token, letter_id: int):
                     data={"letter": item.pk, "kind": item.kind, "sha256": item.sha256})
     response = FileResponse(item.file.open("rb"), as_attachment=True, content_type="application/pdf",
                             filename=f"{case.reference}-{item.kind}.pdf")
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

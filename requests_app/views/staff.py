@@ -105,9 +105,9 @@ def _require_work(case, user) -> None:
 def queue(request):
     user = request.user
     staff = list(selectors.staff_choices())
-    form = F.QueueFilterForm(request.GET or None, staff=staff)
+    form = F.QueueFilterForm(request.GET, staff=staff)
     now = timezone.now()
-    paginator = Paginator(selectors.queue(user, form.filters(), now), form.per_page)
+    paginator = Paginator(selectors.QueueList(user, form.filters(), now), form.page_size)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.decorate(page.object_list, now)
     can_assign = user.has_perm("requests_app.assign_case")
@@ -186,9 +186,11 @@ class Action:
     style: str = ""  # "", "danger", "secondary"
     form_kwargs: Callable | None = None  # (case, user, ctx) -> dict
 
-    def make_form(self, case, user, data=None, files=None, ctx=None):
+    def make_form(self, case, user, data=None, files=None, ctx=None, name=""):
         kwargs = self.form_kwargs(case, user, ctx or {}) if self.form_kwargs else {}
-        return self.form(data, files, case=case, initial={"version": case.version}, **kwargs)
+        # One page holds many forms: give each its own element ids (the field names stay plain).
+        return self.form(data, files, case=case, initial={"version": case.version},
+                         auto_id=f"id_{name}_%s" if name else "id_%s", **kwargs)
 
 
 def _upload(f) -> services.Upload | None:
@@ -381,7 +383,7 @@ def appeal_extendable_clock(appeal):
 def _appeal_form(name, appeal, data=None):
     initial = {"version": appeal.case.version, "appeal_version": appeal.version}
     cls = {"start_review": F.StartReviewForm, "decide": F.AppealDecisionForm, "extend": F.AppealExtendForm}[name]
-    return cls(data, case=appeal.case, initial=initial)
+    return cls(data, case=appeal.case, initial=initial, auto_id=f"id_appeal{appeal.pk}_{name}_%s")
 
 
 APPEAL_LABELS = {"start_review": "Start review", "decide": "Decide the appeal", "extend": "Extend the appeal clock"}
@@ -428,7 +430,7 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
     actions = []
     for name in available_actions(case, user):
         spec = ACTIONS[name]
-        form = (bound or {}).get(name) or spec.make_form(case, user, ctx=ctx_cache)
+        form = (bound or {}).get(name) or spec.make_form(case, user, ctx=ctx_cache, name=name)
         actions.append({"name": name, "label": spec.label, "style": spec.style, "form": form,
                         "open": name in (bound or {})})
     appeals = []
@@ -468,7 +470,7 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
                            for k, v in (case.decision or {}).items()],
         "conflict": conflict,
         "lost_input": lost_input,
-        "reveal_form": F.RevealForm(case=case, initial={"version": case.version}),
+        "reveal_form": F.RevealForm(case=case, initial={"version": case.version}, auto_id="id_reveal_%s"),
         "now": now,
     }
 
@@ -511,7 +513,7 @@ def case_action(request, pk, action):
     if spec is None:
         raise Http404("No such action")
     _require_work(case, user)
-    form = spec.make_form(case, user, request.POST, request.FILES)
+    form = spec.make_form(case, user, request.POST, request.FILES, name=action)
     posted_version = request.POST.get("version", "")
     available = available_actions(case, user)
     # Notes are append-only and do not depend on the case's state: they never conflict.
@@ -543,7 +545,7 @@ def _conflict(request, case, action, spec, exc):
     lost = None
     if action in available_actions(case, request.user):
         form = spec.make_form(case, request.user, _refreshed_form_data(request.POST, version=case.version),
-                              ctx={})
+                              ctx={}, name=action)
         form.is_valid()  # show the user's input as they typed it
         bound[action] = form
     else:

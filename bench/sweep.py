@@ -1,0 +1,305 @@
+"""The deadline sweep on a large table, on PostgreSQL, against the floor of one raw SQL UPDATE.
+
+Creates its own database (dsar_bench_sweep), builds the schema from the current models (like
+`pytest --nomigrations`), fills it with generate_series (1,000,000 open deadlines, one case each,
+of which 10,000 crossed a threshold: 4,000 due soon, 3,000 urgent, 3,000 overdue; 20 % of the
+cases unassigned, the rest spread over 50 analysts; 3 managers). `--quick`: 100,000 / 1,000.
+Then it times, in one run:
+
+- floor: one raw SQL ``UPDATE … SET alert_level = … WHERE <crossed a threshold>`` over the same
+  rows (rolled back), the least any sweep can do;
+- sweep: the real code (requests_app.sweep.run_sweep): claim, escalate the overdue cases with
+  their audit events, write the digest e-mails to the outbox (published to an in-memory broker,
+  not sent), commit;
+- empty sweep: the same code when nothing crossed a threshold (every 5 minutes, in production).
+
+Each is the best of --runs (state reset and VACUUMed between runs, untimed). The database is
+dropped at the end unless --keep.
+
+    .venv/bin/python bench/sweep.py [--quick] [--runs N] [--keep]
+
+Target: sweep <= 5x the floor; empty sweep <= 50 ms.
+"""
+from __future__ import annotations
+
+import sys
+
+# bench/ also holds queue.py, which would shadow the stdlib `queue` (psycopg, celery import it).
+sys.path[:] = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
+
+import argparse  # noqa: E402
+import os
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "dsar_bench_sweep"
+SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ANALYSTS, MANAGERS = 50, 3
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="100,000 deadlines of which 1,000 cross")
+    p.add_argument("--runs", type=int, default=3, help="timed runs of each measurement (best is kept)")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--profile", action="store_true", help="print a cProfile of the last timed sweep")
+    p.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (same size)")
+    return p.parse_args()
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(SERVER.replace("postgres://", "postgresql://", 1) + "/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def setup_django():
+    os.environ["DATABASE_URL"] = f"{SERVER}/{BENCH_DB}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dsar.settings"
+    os.environ["DEBUG"] = "False"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "False"
+    os.environ["CELERY_BROKER_URL"] = "memory://"  # alert e-mails are queued and published, never sent
+    import django
+
+    django.setup()
+    from django.apps import apps
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+# --- filling ------------------------------------------------------------------------------------
+
+def column_sql(model, overrides: dict[str, str]) -> tuple[str, str]:
+    """Column list and SELECT expressions for INSERT … SELECT FROM generate_series(1, n) g:
+    the overrides, else a value every field accepts (so new model fields do not break the bench)."""
+    from django.db import models
+    from django.db.models.fields import NOT_PROVIDED
+
+    cols, exprs = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        cols.append(f'"{f.column}"')
+        if f.name in overrides:
+            exprs.append(overrides[f.name])
+        elif f.null:
+            exprs.append("NULL")
+        elif f.default is not NOT_PROVIDED and not callable(f.default) and isinstance(f.default, (bool, int, str)):
+            exprs.append(repr(f.default).lower() if isinstance(f.default, bool) else
+                         str(f.default) if isinstance(f.default, int) else "'" + f.default.replace("'", "''") + "'")
+        elif isinstance(f, models.UUIDField):
+            exprs.append("gen_random_uuid()")
+        elif isinstance(f, models.JSONField):
+            exprs.append("'{}'::jsonb")
+        elif isinstance(f, models.DateTimeField):
+            exprs.append("now()")
+        elif isinstance(f, models.DateField):
+            exprs.append("current_date")
+        elif isinstance(f, models.BooleanField):
+            exprs.append("false")
+        elif isinstance(f, (models.IntegerField, models.FloatField, models.DecimalField)):
+            exprs.append("0")
+        else:
+            exprs.append("''")
+    return ", ".join(cols), ", ".join(exprs)
+
+
+def fill(total: int, crossing: int) -> dict:
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from requests_app.models import DataSubjectRequest, Deadline
+    from requests_app.roles import ensure_roles
+
+    roles = ensure_roles()
+    analysts = []
+    for i in range(ANALYSTS):
+        u = User.objects.create_user(f"analyst{i}", f"analyst{i}@example.com", is_staff=True)
+        u.groups.add(roles["analyst"])
+        analysts.append(u.pk)
+    for i in range(MANAGERS):
+        User.objects.create_user(f"manager{i}", f"manager{i}@example.com", is_staff=True).groups.add(roles["manager"])
+
+    soon, urgent = crossing * 4 // 10, crossing * 3 // 10
+    overdue = crossing - soon - urgent
+    # Position p = (g * 7919) % total scatters due order over the table (7919 is prime, so this is a
+    # permutation for the sizes used); the first `crossing` positions crossed a threshold.
+    due_at = (
+        "CASE WHEN p < {o} THEN now() - (1 + p % 240) * interval '1 hour'"
+        " WHEN p < {u} THEN now() + (1 + p % 47) * interval '1 hour'"
+        " WHEN p < {c} THEN now() + interval '2 days' + (1 + p % 119) * interval '1 hour'"
+        " ELSE now() + interval '8 days' + (p % 1200) * interval '1 hour' END"
+    ).format(o=overdue, u=overdue + urgent, c=crossing)
+    analyst_array = "ARRAY[" + ",".join(map(str, analysts)) + "]"
+    case_cols, case_exprs = column_sql(DataSubjectRequest, {
+        "reference": "'DSAR-B-' || lpad(g::text, 7, '0')", "jurisdiction": "'US-CA'", "regime": "'ccpa'",
+        "request_type": "'access'", "requester_name": "'Bench Person'",
+        "requester_email": "'p' || g || '@example.com'", "state": "'in_progress'",
+        "received_at": "now() - interval '30 days'",
+        "assignee": f"CASE WHEN g % 5 = 0 THEN NULL ELSE ({analyst_array})[1 + g % {ANALYSTS}] END",
+        "next_due_at": due_at, "next_due_kind": "'respond'",
+    })
+    dl_cols, dl_exprs = column_sql(Deadline, {
+        "case": "g", "kind": "'respond'", "is_obligation": "true",
+        "source": "'Cal. Civ. Code §1798.130(a)(2); 11 CCR §7021(b)'", "timezone": "'America/Los_Angeles'",
+        "start_date": "current_date - 30", "due_date": f"(({due_at}) AT TIME ZONE 'America/Los_Angeles')::date",
+        "due_at": due_at, "status": "'open'", "alert_level": "0",
+    })
+    series = f"(SELECT g, (g::bigint * 7919) % {total} AS p FROM generate_series(1, {total}) g) s"
+    with connection.cursor() as cur:
+        t = time.perf_counter()
+        cur.execute(f'INSERT INTO "{DataSubjectRequest._meta.db_table}" (id, {case_cols}) '
+                    f"OVERRIDING SYSTEM VALUE SELECT g, {case_exprs} FROM {series}")
+        cur.execute(f"SELECT setval(pg_get_serial_sequence('{DataSubjectRequest._meta.db_table}', 'id'), {total})")
+        cur.execute(f'INSERT INTO "{Deadline._meta.db_table}" ({dl_cols}) SELECT {dl_exprs} FROM {series}')
+        cur.execute("VACUUM ANALYZE")
+        fill_s = time.perf_counter() - t
+    return {"soon": soon, "urgent": urgent, "overdue": overdue, "fill_s": fill_s}
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+def floor_update() -> tuple[float, int]:
+    """One raw UPDATE over exactly the rows the sweep claims, rolled back."""
+    from django.db import connection, transaction
+
+    from requests_app import sweep
+
+    th = sweep.Thresholds.at()
+    table = connection.ops.quote_name(sweep.Deadline._meta.db_table)
+    sql = (f"UPDATE {table} SET alert_level = {sweep._LEVEL_SQL} "
+           f"WHERE status = 'open' AND paused_since IS NULL AND ({sweep._CROSSED_SQL})")
+    params = {"now": th.now, "urgent": th.urgent_at, "soon": th.soon_at}
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            t = time.perf_counter()
+            cur.execute(sql, params)
+            elapsed, rows = time.perf_counter() - t, cur.rowcount
+            raise Rollback
+    except Rollback:
+        pass
+    return elapsed, rows
+
+
+def reset(crossing_ids_sql: str) -> None:
+    """Undo a sweep (untimed): alert levels, escalations, events, outbox; then VACUUM."""
+    from django.db import connection
+
+    from requests_app.models import DataSubjectRequest, Deadline, Event, Notification
+
+    with connection.cursor() as cur:
+        cur.execute(f'UPDATE "{Deadline._meta.db_table}" SET alert_level = 0 WHERE alert_level > 0')
+        cur.execute(f'UPDATE "{DataSubjectRequest._meta.db_table}" SET escalation_level = 0, escalated_at = NULL '
+                    "WHERE escalation_level > 0")
+        cur.execute(f'DELETE FROM "{Event._meta.db_table}"')  # the bench's own rows only: its own database
+        cur.execute(f'DELETE FROM "{Notification._meta.db_table}"')
+    vacuum()
+
+
+def vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+
+
+def timed_sweep():
+    from requests_app import sweep
+
+    t = time.perf_counter()
+    result = sweep.run_sweep()
+    return time.perf_counter() - t, result
+
+
+def main() -> int:
+    args = parse_args()
+    total, crossing = (100_000, 1_000) if args.quick else (1_000_000, 10_000)
+    if not args.reuse:
+        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    try:
+        setup_django()
+        from django.db import connection
+
+        from requests_app.models import Notification
+
+        if args.reuse:
+            reset("")
+            mix = {"soon": crossing * 4 // 10, "urgent": crossing * 3 // 10, "fill_s": 0.0}
+            mix["overdue"] = crossing - mix["soon"] - mix["urgent"]
+        else:
+            mix = fill(total, crossing)
+        print(f"filled {total:,} open deadlines ({crossing:,} crossed a threshold: {mix['soon']:,} due soon, "
+              f"{mix['urgent']:,} urgent, {mix['overdue']:,} overdue) in {mix['fill_s']:.1f} s")
+
+        floors = []
+        for _ in range(args.runs):
+            elapsed, rows = floor_update()
+            assert rows == crossing, rows
+            floors.append(elapsed)
+            vacuum()
+        floor = min(floors)
+
+        sweeps = []
+        for i in range(args.runs):
+            if i:
+                reset("")
+            if args.profile and i == args.runs - 1:
+                import cProfile
+                import pstats
+
+                with cProfile.Profile() as prof:
+                    elapsed, result = timed_sweep()
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+            else:
+                elapsed, result = timed_sweep()
+            assert result.claimed == crossing, result
+            sweeps.append(elapsed)
+        best = min(sweeps)
+        digests = Notification.objects.filter(kind="deadline_alert").count()
+        print(f"sweep: claimed {result.claimed:,} in {result.batches} batch(es), escalated "
+              f"{result.escalated_cases:,} cases, queued {digests} digest e-mails "
+              f"(runs: {', '.join(f'{s * 1000:.0f}' for s in sweeps)} ms)")
+        print(f"floor (one raw UPDATE of the same {crossing:,} rows): {floor * 1000:.1f} ms "
+              f"(runs: {', '.join(f'{s * 1000:.1f}' for s in floors)} ms)")
+
+        empties = []
+        for _ in range(max(args.runs, 5)):
+            elapsed, result = timed_sweep()
+            assert result.claimed == 0, result
+            empties.append(elapsed)
+        empty = min(empties)
+        print(f"empty sweep (nothing crossed): {empty * 1000:.2f} ms "
+              f"(runs: {', '.join(f'{s * 1000:.2f}' for s in empties)} ms)")
+        with connection.cursor() as cur:
+            from requests_app import sweep as sw
+
+            th = sw.Thresholds.at()
+            adapt = connection.ops.adapt_datetimefield_value
+            cur.execute("EXPLAIN " + sw._claim_sql(), {"now": adapt(th.now), "urgent": adapt(th.urgent_at),
+                                                       "soon": adapt(th.soon_at), "limit": 10_000})
+            plan = [r[0] for r in cur.fetchall()]
+        print("claim plan:\n  " + "\n  ".join(plan))
+        connection.close()
+    finally:
+        if not args.keep:
+            admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    ratio = best / floor
+    print(f"RESULT sweep {best * 1000:.1f} ms floor {floor * 1000:.1f} ms ratio {ratio:.2f} "
+          f"target <=5x_floor_and_empty_sweep_{empty * 1000:.1f}ms<=50ms")
+    return 0 if ratio <= 5 and empty <= 0.05 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
