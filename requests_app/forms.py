@@ -75,14 +75,14 @@ class Honeypot(forms.CharField):
 
 
 class PublicForm(forms.Form):
-    template_name = "requests_app/public/_form_fields.html"
+    """A form whose errors are also listed in the summary at the top of the page."""
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor id, message) for the summary at the top of the page, in field order."""
         items = []
         for message in self.non_field_errors():
             items.append(("", message))
-        for name, field in self.fields.items():
+        for name in self.fields:
             for message in self.errors.get(name, []):
                 bound = self[name]
                 anchor = bound.auto_id if not bound.use_fieldset else f"{bound.auto_id}_0"

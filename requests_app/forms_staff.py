@@ -75,7 +75,9 @@ class QueueFilterForm(forms.Form):
     state = forms.ChoiceField(required=False, choices=state_choices, widget=FastSelect)
     assignee = forms.ChoiceField(required=False, widget=FastSelect)
     due_within = forms.IntegerField(required=False, min_value=0, max_value=366, label=_("Due within (days)"),
-                                    widget=forms.NumberInput(attrs={"placeholder": _("days")}))
+                                    widget=forms.NumberInput(attrs={"placeholder": _("days"),
+                                                                    "title": _("Calendar days from now; overdue "
+                                                                               "items are included")}))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
     show = forms.ChoiceField(required=False, label=_("Show"), widget=FastSelect, choices=[
         ("", _("Cases and appeals")), ("cases", _("Cases only")), ("appeals", _("Appeals only"))])
@@ -189,7 +191,7 @@ def _lines(value: str) -> list[str]:
 
 
 KNOW_LABELS = {
-    # Cal. Civ. Code §1798.110(a), 11 CCR §7024: what a response to a request to know discloses.
+    # Cal. Civ. Code §1798.110(a), 11 CCR §7024 (CCPA: required); GDPR Art. 15(1)(a)-(d), (g).
     "categories": _("Categories of personal information collected"),
     "sources": _("Categories of sources"),
     "purposes": _("Business or commercial purposes"),
@@ -198,44 +200,71 @@ KNOW_LABELS = {
 
 
 class DecisionForm(VersionedForm):
-    """fulfil, partially_fulfil, deny: reasons where anything is refused; a CCPA know response
-    discloses categories, sources, purposes and recipients (one per line)."""
-
-    summary = _text(_("What we did (shown in the letter)"), required=False, rows=3)
+    """fulfil, partially_fulfil, deny. The keys match what the response letters render
+    (letters.letter_context): actions, the know disclosures, retention, retained, reasons,
+    legal_basis, and the data itself for an access response (attached as JSON and CSV)."""
 
     def __init__(self, *args, outcome: str, **kwargs):
         self.outcome = outcome
         super().__init__(*args, **kwargs)
+        case = self.case
+        if outcome in ("fulfil", "partially_fulfil"):
+            self.fields["actions"] = _text(_("What we did (one per line, shown in the letter)"), required=False,
+                                           rows=2)
         if outcome in ("deny", "partially_fulfil"):
             self.fields["reasons"] = _text(
                 _("Reasons for refusing (in whole or in part)"), rows=4,
                 help_text=_("Required: every refusal states its reasons; the letter adds the complaint or "
                             "appeal route."))
+        if outcome == "partially_fulfil":
+            self.fields["retained"] = _text(_("Data we keep (one per line)"), required=False, rows=2)
         if outcome == "deny":
             # 11 CCR §7102(a)(2): denials are reported by basis in the CCPA metrics.
             self.fields["basis"] = forms.ChoiceField(label=_("Basis of the denial"), choices=list(DENIAL_BASES.items()))
-        if self.is_know_response:
-            # Not required here: services.fulfil checks the disclosures (the rule lives in one place)
-            # and its ValidationError is shown on these fields.
+            self.fields["legal_basis"] = forms.CharField(
+                label=_("Legal basis for the refusal (cited in the letter)"), required=False, max_length=300,
+                help_text=_("E.g. 'GDPR Art. 12(5): manifestly unfounded' or 'Cal. Civ. Code §1798.145'."))
+        if self.is_access_response:
+            required = self.is_know_response
+            help_text = _("One per line. Required by the CCPA.") if required else _("One per line.")
+            # Not required here: services.fulfil checks the CCPA disclosures (the rule lives in one
+            # place) and its ValidationError is shown on these fields.
             for name, label in KNOW_LABELS.items():
-                self.fields[name] = _text(label, rows=2, required=False,
-                                          help_text=_("One per line. Required by the CCPA."))
+                self.fields[name] = _text(label, rows=2, required=False, help_text=help_text)
+            if case.regime in ("gdpr", "uk_gdpr"):
+                self.fields["retention"] = _text(_("How long we keep it (GDPR Art. 15(1)(d))"), required=False,
+                                                 rows=2)
+            self.fields["data"] = forms.JSONField(
+                label=_("The data itself (JSON object: category → fields)"), required=False,
+                widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}),
+                help_text=_("Attached to the letter's e-mail as JSON and CSV."))
+
+    @property
+    def is_access_response(self) -> bool:
+        return self.outcome in ("fulfil", "partially_fulfil") and self.case.request_type_info.kind == "access"
 
     @property
     def is_know_response(self) -> bool:
-        return (self.outcome in ("fulfil", "partially_fulfil") and self.case.regime == "ccpa"
-                and self.case.request_type == "access")
+        return self.is_access_response and self.case.regime == "ccpa" and self.case.request_type == "access"
+
+    def clean_data(self):
+        data = self.cleaned_data.get("data")
+        if data not in (None, "") and not isinstance(data, dict):
+            raise forms.ValidationError(_("Give a JSON object, e.g. {\"Account\": {\"e-mail\": \"…\"}}."))
+        return data or None
 
     def decision(self) -> dict:
         d = self.cleaned_data
         decision = {}
-        if d.get("summary"):
-            decision["summary"] = d["summary"]
-        if d.get("basis"):
-            decision["basis"] = d["basis"]
-        if self.is_know_response:
+        for name in ("actions", "retained", "retention", *KNOW_LABELS):
+            if name in self.fields and _lines(d.get(name, "")):
+                decision[name] = _lines(d[name])
+        if self.is_know_response:  # the service names each missing disclosure
             for name in KNOW_LABELS:
-                decision[name] = _lines(d.get(name, ""))
+                decision.setdefault(name, [])
+        for name in ("basis", "legal_basis", "data"):
+            if d.get(name):
+                decision[name] = d[name]
         return decision
 
 

@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import strip_spaces_between_tags
 from django.utils.translation import pgettext
 
 from . import regimes as R
@@ -231,7 +232,9 @@ atexit.register(_release_fonts)
 
 def render_html(letter: Letter) -> str:
     with translation.override(letter.language):
-        return render_to_string(f"letters/{letter.kind}.html", letter_context(letter))
+        html = render_to_string(f"letters/{letter.kind}.html", letter_context(letter))
+    # Whitespace between tags only makes WeasyPrint build and discard anonymous boxes.
+    return strip_spaces_between_tags(html)
 
 
 _RENDER_LOCK = threading.Lock()  # the shared font configuration (Pango font map) is not thread-safe
@@ -417,6 +420,17 @@ def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> 
     elif letter.kind == NOT_FILED and code == "lfpdppp" and c.get("cause", "no_reply" if facts.get("awaiting")
                                                                  else "") == "no_reply":
         out.append("LFPDPPP (2025): requester's reply")
+    elif letter.kind == FULFILMENT and code == "ccpa":
+        out.append({
+            "access": "11 CCR §7024",  # what a response to a request to know contains
+            "deletion": "Cal. Civ. Code §1798.105(c); 11 CCR §7022",  # service providers, third parties told
+            "correction": "11 CCR §7023",
+            "opt_out_sale_sharing": "11 CCR §7026(f)",  # third parties told to stop
+            "limit_sensitive": "11 CCR §7027",
+        }.get(request_type.code, ""))
+    elif letter.kind == FULFILMENT and code in ("gdpr", "uk_gdpr") and request_type.code in (
+            "rectification", "erasure", "restriction"):
+        out.append(f"{'UK ' if code == 'uk_gdpr' else ''}GDPR Art. 19")  # recipients told of the change
     if letter.kind == APPEAL_DECISION and regime.appeal:
         out.append(regime.appeal.respond_source)
     if is_refusal(letter) or (letter.kind == FULFILMENT and request_type.kind == "access"

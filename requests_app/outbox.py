@@ -73,6 +73,36 @@ def queue_email(kind: str, to: list[str] | str, *, context: dict, language: str 
     return note
 
 
+def queue_emails(messages: list[dict]) -> list[Notification]:
+    """Bulk queue_email for many messages at once (the sweep's digests): rendered one by one,
+    written with one INSERT, each published after commit. A message is a dict of queue_email's
+    arguments (kind, to, context, language, dedupe_key). Keys already queued are skipped; should
+    a concurrent writer win a key between the check and the INSERT, it falls back to queue_email
+    one by one (which drops only that key)."""
+    keys = [m["dedupe_key"] for m in messages if m.get("dedupe_key")]
+    taken = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)) if keys \
+        else set()
+    rows = []
+    for m in messages:
+        if m.get("dedupe_key") in taken:
+            continue
+        to = [m["to"]] if isinstance(m["to"], str) else m["to"]
+        language = m.get("language", "en")
+        subject, text, html = render_email(m["kind"], m["context"], language)
+        rows.append(Notification(kind=m["kind"], to=to, language=language, subject=subject, body_text=text,
+                                 body_html=html, dedupe_key=m.get("dedupe_key")))
+    try:
+        with transaction.atomic():
+            notes = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        return [n for m in messages if m.get("dedupe_key") not in taken
+                if (n := queue_email(m["kind"], m["to"], context=m["context"], language=m.get("language", "en"),
+                                     dedupe_key=m.get("dedupe_key"))) is not None]
+    ids = [n.pk for n in notes]
+    transaction.on_commit(lambda: [publish(pk) for pk in ids])
+    return notes
+
+
 def publish(notification_id: int) -> None:
     from .tasks import send_notification
 

@@ -69,6 +69,18 @@ AWAITING_LABELS = {
 }
 
 
+# The staff labels of these two states speak of "the requester"; the requester reads these.
+PUBLIC_STATE_LABELS = {
+    State.SUBMITTED: lambda: _("Waiting for you to confirm your e-mail"),
+    State.AWAITING_REQUESTER: lambda: _("Waiting for your answer"),
+}
+
+
+def state_label(case) -> str:
+    label = PUBLIC_STATE_LABELS.get(case.state)
+    return label() if label else case.get_state_display()
+
+
 def state_explanation(state: str) -> str:
     text = STATE_EXPLANATIONS.get(state)
     return text() if text else ""

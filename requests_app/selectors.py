@@ -201,7 +201,12 @@ def queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = N
     f = filters or QueueFilters()
     now = now or timezone.now()
     cases, appeals = _case_rows(f, user, now), _appeal_rows(f, user, now)
-    if first is not None and connection.features.supports_slicing_ordering_in_compound:
+    if appeals.query.is_empty():  # "cases only", or a case state: no UNION needed
+        return cases.order_by(*QUEUE_ORDER)
+    if cases.query.is_empty():
+        return appeals.order_by(*QUEUE_ORDER)
+    # (first=0 would make each branch an EmptyQuerySet, which union() silently drops.)
+    if first and connection.features.supports_slicing_ordering_in_compound:
         cases, appeals = cases.order_by(*QUEUE_ORDER)[:first], appeals.order_by(*QUEUE_ORDER)[:first]
     return cases.union(appeals, all=True).order_by(*QUEUE_ORDER)
 
@@ -235,6 +240,8 @@ class QueueList:
 
     def __getitem__(self, index: slice):
         first = index.stop if isinstance(index, slice) and index.stop is not None else None
+        if first is not None and first <= (index.start or 0):
+            return []
         return list(queue(self.user, self.filters, self.now, first=first)[index])
 
 
@@ -269,6 +276,10 @@ class QueueRow:
     @property
     def overdue(self) -> bool:
         return self.alert == "overdue"
+
+    @property
+    def due_display(self) -> str:
+        return self.due_date.strftime("%a %d %b %Y") if self.due_date else ""  # staff UI is English
 
     @property
     def type_display(self) -> str:

@@ -339,6 +339,13 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times.
     notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
+    for case in cases:
+        ack = _open_deadline(case, R.ACKNOWLEDGE)
+        if ack:
+            # The confirmation e-mail confirms receipt and says what happens next (11 CCR §7021(a)),
+            # so an unconfirmed address never leaves the acknowledge clock to go overdue.
+            close_deadline(ack)
+            refresh_next_due(case)
     return cases
 
 

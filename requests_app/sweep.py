@@ -24,9 +24,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -39,7 +41,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from . import regimes as R
 from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
-from .outbox import queue_email
+from .outbox import queue_emails
 from .tokens import absolute_url
 
 log = logging.getLogger(__name__)
@@ -89,8 +91,7 @@ class Thresholds:
 
 # --- the claim ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):  # a tuple: a batch builds thousands of them
     """One threshold step of one clock, claimed by this sweep."""
     deadline_id: int
     case_id: int
@@ -179,6 +180,12 @@ class SweepResult:
     windows_closed: int = 0
     window_errors: int = 0
     digests: int = 0
+    ms: dict = field(default_factory=dict)  # where the time went, per phase (logged; the bench prints it)
+
+    def timed(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.ms[phase] = round(self.ms.get(phase, 0) + (now - since) * 1000, 1)
+        return now
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -193,14 +200,17 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
     result = SweepResult(run=run_id or uuid.uuid4().hex)
     managers = None
     while True:
+        t = time.perf_counter()
         with transaction.atomic():
             claims = claim_batch(th, batch_size)
+            t = result.timed("claim", t)
             if not claims:
                 break
             if managers is None:
                 managers = manager_emails()
             result.batches += 1
-            _process_batch(claims, th, result, managers)
+            t = _process_batch(claims, th, result, managers, t)
+        result.timed("commit", t)  # includes publishing the digests' send tasks (on_commit)
         if len(claims) < batch_size:
             break
     if result.claimed:
@@ -223,32 +233,47 @@ class CaseInfo:
 
 
 def _load_cases(ids) -> dict[int, CaseInfo]:
-    rows = (DataSubjectRequest.objects.filter(pk__in=ids)
-            .values_list("pk", "reference", "regime", "jurisdiction", "assignee__email", "assignee__is_active"))
+    """Reference, regime and the assignee's address of each case (inactive or no assignee: '')."""
+    cases = connection.ops.quote_name(DataSubjectRequest._meta.db_table)
+    users = connection.ops.quote_name(get_user_model()._meta.db_table)
+    in_ids, ids_param = _id_set(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT c.id, c.reference, c.regime, c.jurisdiction, u.email, u.is_active FROM {cases} c"
+                       f" LEFT JOIN {users} u ON u.id = c.assignee_id WHERE c.id {in_ids}", [ids_param])
+        rows = cursor.fetchall()
     return {pk: CaseInfo(ref or f"#{pk}", regime, jur, email if email and active else "")
             for pk, ref, regime, jur, email, active in rows}
 
 
-def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, managers: list[str]) -> None:
+def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, managers: list[str],
+                   t: float) -> float:
     result.claimed += len(claims)
-    for c in claims:
-        if c.is_obligation:
-            result.by_level[{1: "due_soon", 2: "urgent", 3: "overdue"}[c.level]] += 1
-    cases = _load_cases({c.case_id for c in claims})
-    overdue = [c for c in claims if c.is_obligation and c.level == AlertLevel.OVERDUE]
-    result.escalated_cases += escalate(overdue, th.now)
-    # Windows (requester's or ours) are silent until they expire; then their timed step runs.
-    failures = []
+    # Windows (the requester's or ours) are silent until they expire; then their timed step runs.
+    failures, closed = [], set()
     for c in claims:
         if not c.is_obligation and c.level == AlertLevel.OVERDUE:
-            error = expire_window(c)
+            error, closed_case = expire_window(c)
             if error:
                 failures.append((c, error))
                 result.window_errors += 1
             else:
                 result.windows_closed += 1
-    result.digests += queue_digests([c for c in claims if c.is_obligation], failures, cases, th.now,
-                                    managers, batch_key=f"{result.run}:{result.batches}")
+                if closed_case:
+                    closed.add(c.case_id)
+    t = result.timed("windows", t)
+    # A case just closed as not filed has no obligations left (its clocks were cancelled): no alert.
+    obligations = [c for c in claims if c.is_obligation and c.case_id not in closed]
+    for c in obligations:
+        result.by_level[{1: "due_soon", 2: "urgent", 3: "overdue"}[c.level]] += 1
+    result.escalated_cases += escalate([c for c in obligations if c.level == AlertLevel.OVERDUE], th.now)
+    t = result.timed("escalate", t)
+    if obligations or failures:
+        cases = _load_cases({c.case_id for c in obligations} | {c.case_id for c, _ in failures})
+        t = result.timed("load_cases", t)
+        result.digests += queue_digests(obligations, failures, cases, th.now, managers,
+                                        batch_key=f"{result.run}:{result.batches}")
+        t = result.timed("digests", t)
+    return t
 
 
 # --- escalation ----------------------------------------------------------------------------------------
@@ -263,74 +288,83 @@ def escalate(overdue: list[Claim], now: dt.datetime) -> int:
     by_count = defaultdict(list)
     for case_id, n in per_case.items():
         by_count[n].append(case_id)
-    for n, ids in by_count.items():
-        DataSubjectRequest.objects.filter(pk__in=ids).update(escalation_level=F("escalation_level") + n,
-                                                             escalated_at=now)
+    cases = connection.ops.quote_name(DataSubjectRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        for n, ids in by_count.items():
+            in_ids, ids_param = _id_set(ids)
+            cursor.execute(f"UPDATE {cases} SET escalation_level = escalation_level + %s, escalated_at = %s"
+                           f" WHERE id {in_ids}", [n, connection.ops.adapt_datetimefield_value(now), ids_param])
     appeals = Counter(c.appeal_id for c in overdue if c.appeal_id)
     for appeal_id, n in appeals.items():
         Appeal.objects.filter(pk=appeal_id).update(escalation_level=F("escalation_level") + n)
-    insert_events([(c.case_id, c.appeal_id, f"The {c.kind} clock expired at the end of {c.due_date.isoformat()} "
-                                            f"({c.source}); managers were alerted.",
-                     {"clock": c.kind, "due": c.due_date.isoformat(), "deadline": c.deadline_id, "source": c.source})
-                    for c in overdue], kind="escalated", at=now)
+    _escalation_events([c.deadline_id for c in overdue], now)
     return len(per_case)
 
 
-def insert_events(rows: list[tuple[int, int | None, str, dict]], *, kind: str, at: dt.datetime) -> None:
-    """Append system audit Events (case_id, appeal_id, reason, data). On PostgreSQL one INSERT …
-    SELECT FROM unnest(arrays): a backlog of thousands costs one round trip, not thousands of
-    bound parameters; elsewhere bulk_create."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        Event.objects.bulk_create([Event(case_id=c, appeal_id=a, actor_label="system", kind=kind, reason=r, data=d,
-                                         created_at=at) for c, a, r, d in rows], batch_size=500)
-        return
-    cases, appeals, reasons, data = zip(*rows)
-    table = connection.ops.quote_name(Event._meta.db_table)
+def _id_set(ids) -> tuple[str, object]:
+    """`IN <ids>` as SQL with a single parameter, however many ids (an array on PostgreSQL, a
+    JSON list on SQLite): thousands of bound parameters cost more than the query itself."""
+    ids = [int(i) for i in ids]
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", ids
+    return "IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+
+
+def _escalation_events(deadline_ids: list[int], now: dt.datetime) -> None:
+    """One 'escalated' audit Event per expired clock, written by the database from the clock rows
+    (INSERT … SELECT), so a backlog of thousands costs one statement."""
+    events = connection.ops.quote_name(Event._meta.db_table)
+    deadlines = connection.ops.quote_name(Deadline._meta.db_table)
+    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    due = "CAST(due_date AS text)"
+    in_ids, ids_param = _id_set(deadline_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (case_id, appeal_id, actor_id, actor_label, kind, from_state, to_state, reason,"
+            f"INSERT INTO {events} (case_id, appeal_id, actor_id, actor_label, kind, from_state, to_state, reason,"
             " data, public, created_at)"
-            " SELECT c, a, NULL, 'system', %s, '', '', r, d::jsonb, false, %s"
-            " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) AS x(c, a, r, d)",
-            [kind, at, list(cases), list(appeals), list(reasons), [json.dumps(d) for d in data]])
+            f" SELECT case_id, appeal_id, NULL, 'system', 'escalated', '', '',"
+            f" 'The ' || kind || ' clock expired at the end of ' || {due} || ' (' || source || '); managers were"
+            " alerted.',"
+            f" {json_object}('clock', kind, 'due', {due}, 'deadline', id, 'source', source), %s, %s"
+            f" FROM {deadlines} WHERE id {in_ids} ORDER BY due_at, id",
+            [False, connection.ops.adapt_datetimefield_value(now), ids_param])
 
 
 # --- windows: the timed steps that are not obligations ------------------------------------------------
 
-def expire_window(claim: Claim) -> str:
-    """Run the step that follows an expired window. Returns '' or the error that stopped it; the
-    error is rolled back to a savepoint so the rest of the batch (and its alerts) still commits,
-    and the team is told in its digest."""
+def expire_window(claim: Claim) -> tuple[str, bool]:
+    """Run the step that follows an expired window. Returns (error, whether the case was closed).
+    An error is rolled back to a savepoint so the rest of the batch (and its alerts) still
+    commits, and the team is told in its digest."""
     from . import services
 
     try:
         with transaction.atomic():
             deadline = Deadline.objects.select_related("case").get(pk=claim.deadline_id)
             if deadline.status != DeadlineStatus.OPEN:
-                return ""
+                return "", False
             case = deadline.case
             if claim.kind == R.CONFIRM_EMAIL and case.state == State.SUBMITTED:
                 services.close_not_filed(case, reason=(
                     f"The e-mail address was not confirmed within {settings.DSAR_CONFIRMATION_DAYS} days "
                     "(setting DSAR_CONFIRMATION_DAYS)."))
-            elif claim.kind == R.REQUESTER_REPLY and case.state == State.AWAITING_REQUESTER:
+                return "", True
+            if claim.kind == R.REQUESTER_REPLY and case.state == State.AWAITING_REQUESTER:
                 # LFPDPPP (2025): no reply within 10 business days ⇒ the request is deemed not filed.
                 services.close_not_filed(case, reason=(
                     "The requested information did not arrive within 10 business days; under the LFPDPPP "
                     "the request is deemed not filed."))
-            else:
-                services.close_deadline(deadline, DeadlineStatus.LAPSED)
-                if claim.kind == R.APPEAL_WINDOW:
-                    services.record(case, "appeal_window_closed", actor_label=services.SYSTEM,
-                                    data={"clock": claim.kind, "due": claim.due_date.isoformat(),
-                                          "source": claim.source})
-                services.refresh_next_due(case)
-        return ""
+                return "", True
+            services.close_deadline(deadline, DeadlineStatus.LAPSED)
+            if claim.kind == R.APPEAL_WINDOW:
+                services.record(case, "appeal_window_closed", actor_label=services.SYSTEM,
+                                data={"clock": claim.kind, "due": claim.due_date.isoformat(),
+                                      "source": claim.source})
+            services.refresh_next_due(case)
+        return "", False
     except Exception as exc:  # noqa: BLE001 - one bad case must not hold back every other alert
         log.exception("timed step %s of deadline %s failed", claim.kind, claim.deadline_id)
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}", False
 
 
 # --- digests --------------------------------------------------------------------------------------
@@ -380,20 +414,21 @@ def queue_digests(obligations: list[Claim], failures: list[tuple[Claim, str]], c
     """One digest per recipient for this batch: the assignee (or the team address when the case
     is unassigned) hears of every threshold; managers also hear of every overdue clock. A digest
     lists the most pressing DSAR_DIGEST_MAX_ITEMS clocks and counts the rest."""
-    inbox: dict[str, list[tuple[Claim, str]]] = defaultdict(list)
+    inbox: dict[str, dict[int, tuple[Claim, str]]] = defaultdict(dict)  # recipient → deadline → entry
     team = settings.DSAR_TEAM_EMAIL
     for c in obligations:
-        inbox[cases[c.case_id].assignee_email or team].append((c, ""))
-        if c.level == AlertLevel.OVERDUE:
+        inbox[cases[c.case_id].assignee_email or team][c.deadline_id] = (c, "")
+        if c.level == AlertLevel.OVERDUE:  # a manager who is also the assignee hears of it once
             for address in managers:
-                inbox[address].append((c, ""))
+                inbox[address][c.deadline_id] = (c, "")
     for c, error in failures:  # a timed step that failed needs a person
-        inbox[team].append((c, error))
+        inbox[team][c.deadline_id] = (c, error)
     limit = settings.DSAR_DIGEST_MAX_ITEMS
     url_format = case_url_format()
     queue_url = absolute_url(_queue_path())
-    queued = 0
-    for address, entries in sorted(inbox.items()):
+    messages = []
+    for address, by_deadline in sorted(inbox.items()):
+        entries = list(by_deadline.values())
         entries.sort(key=lambda e: (-4 if e[1] else -e[0].level, e[0].due_at))  # failures, overdue, urgent…
         counts = Counter(0 if error else c.level for c, error in entries)
         context = {
@@ -404,10 +439,9 @@ def queue_digests(obligations: list[Claim], failures: list[tuple[Claim, str]], c
             "queue_url": queue_url, "now": now, "recipient": address,
             "due_soon_days": settings.DSAR_DUE_SOON_DAYS, "urgent_days": settings.DSAR_URGENT_DAYS,
         }
-        note = queue_email(DIGEST_KIND, [address], context=context, language="en",
-                           dedupe_key=f"{DIGEST_KIND}:{batch_key}:{_recipient_key(address)}")
-        queued += note is not None
-    return queued
+        messages.append({"kind": DIGEST_KIND, "to": [address], "context": context, "language": "en",
+                         "dedupe_key": f"{DIGEST_KIND}:{batch_key}:{_recipient_key(address)}"})
+    return len(queue_emails(messages))
 
 
 def _queue_path() -> str:

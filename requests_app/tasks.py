@@ -23,11 +23,13 @@ def render_letter_task(letter_id: int) -> str:
     return result
 
 
-@shared_task(bind=True, acks_late=True)
-def sweep(self) -> dict:
+@shared_task(acks_late=True)
+def sweep() -> dict:
     """Claim and act on every deadline that crossed a threshold (beat: every DSAR_SWEEP_SECONDS).
-    Safe to run twice or concurrently: each threshold step is claimed by one conditional UPDATE."""
-    return sweep_mod.run_sweep(run_id=self.request.id).as_dict()
+    Safe to run twice or concurrently: each threshold step is claimed by one conditional UPDATE.
+    Each execution is its own run (a fresh run id): a redelivered task must not reuse the outbox
+    keys of digests its first execution committed, or the new claims' digests would be dropped."""
+    return sweep_mod.run_sweep().as_dict()
 
 
 @shared_task(acks_late=True)

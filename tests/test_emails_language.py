@@ -94,7 +94,7 @@ def test_a_request_made_in_a_language_gets_all_its_emails_in_it(client, submit, 
         case = submit("BR" if language == "pt-br" else "MX", "access", language=language)
         assert subject in mail.outbox[0].subject and body in mail.outbox[0].body
         with django_capture_on_commit_callbacks(execute=True):
-            client.get(link_from(mail.outbox[0]))
+            client.post(link_from(mail.outbox[0]))
         ack = mail.outbox[-1]
         assert MONTH[language] in ack.body.lower() and MONTH[language] in ack.alternatives[0][0].lower()
         case.refresh_from_db()

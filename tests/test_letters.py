@@ -467,3 +467,21 @@ def test_every_letter_string_is_translated(lang):
         if m.id and m.string:
             assert sorted(placeholder.findall(m.id)) == sorted(placeholder.findall(m.string)), m.id
             assert m.context == "letter", m.id  # never shadowed by, nor shadowing, the web catalogue
+
+
+@time_machine.travel(T0, tick=False)
+def test_extension_of_an_appeal_and_uk_clock_pause_are_explained(submit, run, manager):
+    case = denied(submit, run, manager, "US-CO", "en")
+    appeal = run(services.file_appeal, case, statement="I do have an account.")
+    run(services.extend_deadline, case, manager, reason="We must check three archives.", appeal=appeal)
+    letter = last_letter(case, "extension_notice")
+    assert letter.appeal_id == appeal.pk
+    html = " ".join(letters.render_html(letter).split())
+    assert "appeal we received from you on March 2, 2026" in html
+    assert "60 additional days" in html and "C.R.S. 6-1-1306(3)(b)" in html
+    assert format_letter_date(letter.context["new_due"], "en", "us") in html
+
+    case = confirmed(submit, run, "GB", requester_email="uk@example.com")
+    run(services.request_information, case, manager, what="clarification", message="Which orders?")
+    html = " ".join(letters.render_html(last_letter(case, "request_information")).split())
+    assert "is paused until we receive your answer" in html and "Clarification of your request" in html

@@ -111,7 +111,7 @@ def test_several_request_types_create_linked_cases_confirmed_by_one_link(client,
     assert len(mail.outbox) == 1  # one confirmation for the batch, listing every reference
     assert all(c.reference in mail.outbox[0].body for c in cases)
     with capture(execute=True):
-        page = client.get(link_from(mail.outbox[0])).content.decode()
+        page = client.post(link_from(mail.outbox[0])).content.decode()
     for c in cases:
         c.refresh_from_db()
         assert c.email_confirmed_at is not None and c.reference in page
@@ -275,7 +275,7 @@ def test_gpc_offers_one_click_opt_out_recorded_with_via_gpc(client, capture):
     case = DataSubjectRequest.objects.get()
     assert (case.regime, case.request_type, case.via_gpc) == ("ccpa", "opt_out_sale_sharing", True)
     with capture(execute=True):
-        client.get(link_from(mail.outbox[0]))
+        client.post(link_from(mail.outbox[0]))
     case.refresh_from_db()
     assert case.state == State.IN_PROGRESS and case.verified_at is not None  # no identity verification
 
@@ -333,8 +333,13 @@ def test_a_double_click_on_send_stores_one_request(client, capture):
 
 def test_a_parallel_click_with_the_same_answers_is_not_stored_twice(client, capture):
     from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from requests_app.views.public import _submission_key
 
     walk_to_review(client, "DE", ["access"])
-    cache.add(f"dsar:submitting:{client.session.session_key}", 1, timeout=10)  # the other click holds it
+    parallel = RequestFactory().post("/request/review/")
+    parallel.session = client.session  # the other click read the same session
+    cache.add(_submission_key(parallel), 1, timeout=10)  # … and is storing the request right now
     r = client.post("/request/review/", {"declaration": "on"})
     assert r.url == "/request/thank-you/" and DataSubjectRequest.objects.count() == 0

@@ -34,7 +34,7 @@ def confirm_path(case) -> str:
 def test_confirmation_is_idempotent_and_audited(client, submit, traveller, django_capture_on_commit_callbacks):
     case = submit("US-CA", "access")
     with django_capture_on_commit_callbacks(execute=True):
-        r = client.get(confirm_path(case))
+        r = client.post(confirm_path(case))
     assert r.status_code == 200 and "your e-mail address is confirmed" in r.content.decode()
     case.refresh_from_db()
     assert case.state == State.VERIFYING and case.email_confirmed_at == T0
@@ -43,7 +43,7 @@ def test_confirmation_is_idempotent_and_audited(client, submit, traveller, djang
     sent = len(mail.outbox)
     assert "We have received your privacy request" in mail.outbox[-1].subject  # the acknowledgement
     with django_capture_on_commit_callbacks(execute=True):
-        again = client.get(confirm_path(case))
+        again = client.post(confirm_path(case))
     assert again.status_code == 200
     assert Event.objects.filter(case=case, kind="confirm_email").count() == 1 and len(mail.outbox) == sent
 
@@ -52,7 +52,7 @@ def test_acknowledgement_gives_reference_due_date_and_status_link(client, submit
                                                                   django_capture_on_commit_callbacks):
     case = submit("US-CA", "access")
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(confirm_path(case))
+        client.post(confirm_path(case))
     ack = mail.outbox[-1]
     assert case.reference in ack.body and "April 16, 2026" in ack.body  # 45 days (Cal. Civ. Code §1798.130)
     assert link_from(ack, "status").startswith("/status/")
@@ -91,7 +91,7 @@ def test_expired_links_get_a_410_page(client, submit, traveller):
 def test_confirming_a_closed_request_says_so(client, submit, run):
     case = submit("DE", "access")
     run(services.close_not_filed, case, reason="E-mail never confirmed")
-    r = client.get(confirm_path(case))
+    r = client.post(confirm_path(case))
     assert r.status_code == 200 and "This request was closed" in r.content.decode()
 
 
@@ -306,3 +306,12 @@ def test_resend_for_an_unconfirmed_request_sends_a_fresh_confirmation(client, su
 def test_resend_validation_keeps_input(client):
     page = client.post("/status-link/", {"email": "nope", "reference": "DSAR-1"}).content.decode()
     assert "Enter an e-mail address like name@example.com." in page and 'value="DSAR-1"' in page
+
+
+def test_opening_the_confirmation_link_confirms_nothing_until_the_button_is_pressed(client, submit, traveller):
+    # Mail scanners pre-fetch links: only the POST from the page confirms.
+    case = submit("GB", "access")
+    page = client.get(confirm_path(case)).content.decode()
+    assert "Confirm my request" in page and case.reference in page
+    case.refresh_from_db()
+    assert case.state == State.SUBMITTED and not Event.objects.filter(case=case, kind="confirm_email").exists()

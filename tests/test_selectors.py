@@ -30,8 +30,8 @@ def refs(user, **filters):
     return [r.reference for r in rows(user, **filters)]
 
 
-def denied_with_appeal(manager, jurisdiction="US-CO"):
-    case = submit(jurisdiction, requester_email=f"appeal-{jurisdiction}@example.com")
+def denied_with_appeal(manager, jurisdiction="US-CO", email=None):
+    case = submit(jurisdiction, requester_email=email or f"appeal-{jurisdiction}@example.com")
     services.confirm_email(case)
     services.verify_identity(case, manager, method="account login")
     services.deny(case, manager, reasons="We hold no data about you.")
@@ -46,45 +46,49 @@ def frozen():
 
 def test_queue_is_most_urgent_first_with_overdue_on_top_and_appeals_interleaved(frozen, manager):
     old = submit("DE", received_at=T0 - dt.timedelta(days=40), requester_email="old@example.com")  # overdue
-    know = submit("US-CA", "access")  # acknowledge in 10 business days: 16 March
     optout = submit("US-CA", "opt_out_sale_sharing", requester_email="o@example.com")  # 15 business days: 23 March
     gdpr = submit("DE")  # 1 month: 2 April
-    appeal = denied_with_appeal(manager)  # appeal decision in 45 days: 16 April
+    appeal = denied_with_appeal(manager)  # appeal decision in 45 days: end of 16 April in Denver
+    know = submit("US-CA", "access")  # 45 days: end of 16 April in California, an hour after Denver
     items = rows(manager)
     assert [(r.reference, r.kind) for r in items] == [
-        (old.reference, "case"), (know.reference, "case"), (optout.reference, "case"), (gdpr.reference, "case"),
-        (appeal.case.reference, "appeal"),
+        (old.reference, "case"), (optout.reference, "case"), (gdpr.reference, "case"),
+        (appeal.case.reference, "appeal"), (know.reference, "case"),
     ]
     assert items[0].overdue and items[0].alert == "overdue" and items[0].time_left < 0
-    assert items[-1].appeal_id == appeal.pk and items[-1].due_kind == "appeal_respond"
-    assert items[-1].state == "received" and items[-1].state_label == "Received"
+    assert items[3].appeal_id == appeal.pk and items[3].due_kind == "appeal_respond"
+    assert items[3].state == "received" and items[3].state_label == "Received"
 
 
 def test_time_left_counts_business_days_for_business_day_clocks_and_calendar_days_otherwise(frozen, manager):
     know = submit("US-CA", "access")
     optout = submit("US-CA", "opt_out_sale_sharing", requester_email="o@example.com")
-    gdpr = submit("DE")
+    gdpr = submit("DE", requester_email="de@example.com")
+    mx = submit("MX", requester_email="mx@example.com")
     by_ref = {r.reference: r for r in rows(manager)}
-    # 11 CCR §7021(a): 10 business days; §7026(f): 15 business days; GDPR: a calendar month.
-    assert (by_ref[know.reference].unit, by_ref[know.reference].time_left) == ("business", 10)
-    assert by_ref[know.reference].due_date == dt.date(2026, 3, 16)
+    # §1798.130(a)(2): 45 calendar days; 11 CCR §7026(f): 15 business days; GDPR: a calendar month;
+    # LFPDPPP: 20 business days to determine (16 March is a holiday in Mexico).
+    assert (by_ref[know.reference].unit, by_ref[know.reference].time_left) == ("calendar", 45)
     assert (by_ref[optout.reference].unit, by_ref[optout.reference].time_left) == ("business", 15)
+    assert by_ref[optout.reference].due_date == dt.date(2026, 3, 23)
     assert (by_ref[gdpr.reference].unit, by_ref[gdpr.reference].time_left) == ("calendar", 31)
     assert by_ref[gdpr.reference].left_display == "31 d"
-    # Friday 20 March: the acknowledgement (due Monday 16th) is 4 business days overdue.
-    frozen.move_to(dt.datetime(2026, 3, 20, 18, 0, tzinfo=UTC))
-    late = {r.reference: r for r in rows(manager)}[know.reference]
+    assert (by_ref[mx.reference].unit, by_ref[mx.reference].time_left) == ("business", 20)
+    assert by_ref[mx.reference].due_date == dt.date(2026, 3, 31)
+    # Friday 27 March: the opt-out (due Monday 23rd) is 4 business days overdue.
+    frozen.move_to(dt.datetime(2026, 3, 27, 18, 0, tzinfo=UTC))
+    late = {r.reference: r for r in rows(manager)}[optout.reference]
     assert late.time_left == -4 and late.left_display == "-4 bd" and late.overdue
 
 
 def test_due_today_is_zero_and_alert_levels_follow_the_sweep_thresholds(frozen, manager, settings):
     settings.DSAR_DUE_SOON_DAYS, settings.DSAR_URGENT_DAYS = 7, 2
-    know = submit("US-CA", "access")
-    frozen.move_to(dt.datetime(2026, 3, 16, 18, 0, tzinfo=UTC))  # 11:00 in California on the due date
-    row = {r.reference: r for r in rows(manager)}[know.reference]
+    optout = submit("US-CA", "opt_out_sale_sharing")
+    frozen.move_to(dt.datetime(2026, 3, 23, 18, 0, tzinfo=UTC))  # 11:00 in California on the due date
+    row = {r.reference: r for r in rows(manager)}[optout.reference]
     assert row.time_left == 0 and row.left_display == "due today" and row.alert == "urgent"
-    frozen.move_to(dt.datetime(2026, 3, 11, 18, 0, tzinfo=UTC))
-    assert {r.reference: r for r in rows(manager)}[know.reference].alert == "due_soon"
+    frozen.move_to(dt.datetime(2026, 3, 18, 18, 0, tzinfo=UTC))
+    assert {r.reference: r for r in rows(manager)}[optout.reference].alert == "due_soon"
 
 
 def test_filters(frozen, manager, analyst):
@@ -95,7 +99,7 @@ def test_filters(frozen, manager, analyst):
     appeal = denied_with_appeal(manager)
     services.assign(know, manager, analyst)
     services.confirm_email(optout)  # opt-outs need no verification: straight to in progress
-    assert refs(manager, regime="ccpa") == [know.reference, optout.reference]
+    assert refs(manager, regime="ccpa") == [optout.reference, know.reference]
     assert refs(manager, request_type="opt_out_sale_sharing") == [optout.reference]
     assert refs(manager, state=State.IN_PROGRESS) == [optout.reference]
     assert refs(manager, state="appeal:received") == [appeal.case.reference]
@@ -104,9 +108,9 @@ def test_filters(frozen, manager, analyst):
     assert refs(manager, assignee=str(analyst.pk)) == [know.reference]
     assert know.reference not in refs(manager, assignee="none")
     assert refs(manager, overdue=True) == [overdue.reference]
-    # Overdue included; MX's next obligation is the determination (20 business days), not in range.
-    assert refs(manager, due_within=15) == [overdue.reference, know.reference]
-    assert mx.reference not in refs(manager, due_within=15)
+    # Overdue included; MX's next obligation is the determination (31 March), not in range.
+    assert refs(manager, due_within=22) == [overdue.reference, optout.reference]
+    assert mx.reference not in refs(manager, due_within=22)
     assert refs(analyst, mine=True) == [know.reference]
     # Search by the shape of the text: e-mail (any case), domain, reference, its number, name.
     assert refs(manager, q="bea@example.ORG") == [know.reference]
@@ -224,3 +228,24 @@ def test_ccpa_metrics_per_year_and_type(manager):
     assert metrics["deletion"].received == 0
     assert selectors.ccpa_metrics(2026)[1].received == 1  # deletion, received in 2026
     assert 2025 in selectors.ccpa_metric_years()
+
+
+def test_pages_of_the_queue_list_concatenate_to_the_full_ordering(frozen, manager):
+    """On PostgreSQL each UNION branch is limited to the page's end: paging must not lose or
+    repeat anything, including ties on the same due date and appeals between cases."""
+    for i in range(14):
+        submit(["DE", "US-CA", "GB", "MX"][i % 4], requester_email=f"p{i}@example.com",
+               received_at=T0 - dt.timedelta(days=(i * 5) % 35))
+    for i, jur in enumerate(["US-CO", "US-CT", "US-VA"]):
+        denied_with_appeal(manager, jur, email=f"a{i}@example.com")
+    full = list(queue(manager))
+    listing = selectors.QueueList(manager)
+    assert listing.count() == len(full) == 17
+    for size in (1, 4, 7, 17, 50):
+        paged = []
+        for start in range(0, listing.count(), size):
+            paged += listing[start:start + size]
+        assert paged == full, size
+    assert listing[5:5] == [] and selectors.QueueList(manager, QueueFilters(q="nobody")).count() == 0
+    assert selectors.QueueList(manager, QueueFilters(show="appeals")).count() == 3
+    assert selectors.QueueList(manager, QueueFilters(show="cases", regime="gdpr")).count() == 4

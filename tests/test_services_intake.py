@@ -30,8 +30,8 @@ def kinds(case):
 INTAKE = [
     ("DE", "access", "Europe/Berlin", {"respond": ("2026-04-02", "2026-06-02")}, "respond"),
     ("GB", "access", "Europe/London", {"respond": ("2026-04-02", "2026-06-02")}, "respond"),
-    ("US-CA", "access", "America/Los_Angeles",
-     {"acknowledge": ("2026-03-16", None), "respond": ("2026-04-16", "2026-05-31")}, "acknowledge"),
+    # the acknowledge clock (2026-03-16) is met at once by the confirmation e-mail: see below
+    ("US-CA", "access", "America/Los_Angeles", {"respond": ("2026-04-16", "2026-05-31")}, "respond"),
     ("US-CA", "opt_out_sale_sharing", "America/Los_Angeles", {"respond": ("2026-03-23", None)}, "respond"),
     ("US-CA", "limit_sensitive", "America/Los_Angeles", {"respond": ("2026-03-23", None)}, "respond"),
     ("US-CO", "deletion", "America/Denver", {"respond": ("2026-04-16", "2026-05-31")}, "respond"),
@@ -62,9 +62,19 @@ def test_submission_starts_the_regime_clocks(submit, jurisdiction, request_type,
     assert case.next_due_kind == next_kind
     assert case.next_due_at == case.deadlines.get(kind=next_kind).due_at
     # audited: the submission and every clock it started
-    assert kinds(case) == ["submitted"] + ["clock_started"] * (len(expected) + 1)
+    ack = [] if (jurisdiction, request_type) != ("US-CA", "access") else ["acknowledge"]
+    assert kinds(case) == ["submitted"] + ["clock_started"] * (len(expected) + 1 + len(ack)) + \
+        ["clock_closed"] * len(ack)
     started = [e.data["clock"] for e in case.events.filter(kind="clock_started")]
-    assert sorted(started) == sorted([*expected, "confirm_email"])
+    assert sorted(started) == sorted([*expected, "confirm_email", *ack])
+
+
+def test_ccpa_acknowledge_clock_is_met_by_the_confirmation_email(submit):
+    # 11 CCR §7021(a): confirm receipt within 10 business days; the confirmation e-mail does so at once.
+    case = submit("US-CA", "deletion", received_at=local("America/Los_Angeles", 2026, 3, 2, 10))
+    ack = case.deadlines.get(kind="acknowledge")
+    assert (ack.due_date, ack.status) == (dt.date(2026, 3, 16), "met")
+    assert case.notifications.filter(kind="confirm_email").exists()
 
 
 def test_the_received_moment_is_converted_to_the_local_date(submit):

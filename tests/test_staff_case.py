@@ -87,23 +87,39 @@ def test_verify_identity_needs_a_method(client, manager):
 def test_ccpa_know_response_requires_categories_sources_purposes_recipients(client, manager):
     client.force_login(manager)
     case = new_case(verify=True, user=manager)
-    response = act(client, case, "fulfil", summary="Your data is attached.")
+    response = act(client, case, "fulfil", actions="Sent your order history.")
     html = response.content.decode()
     assert response.status_code == 400
     # The service names each missing disclosure (Cal. Civ. Code §1798.110(a)); shown on its field.
     assert html.count("Required for a CCPA right-to-know response.") == 4
-    assert "Your data is attached." in html  # what was typed is kept
+    assert "Sent your order history." in html  # what was typed is kept
     assert fresh(case).state == State.IN_PROGRESS
-    response = act(client, case, "fulfil", summary="Your data is attached.", categories="Identifiers\nOrders",
-                   sources="You\nPayment processors", purposes="Fulfilling orders", recipients="Couriers")
+    response = act(client, case, "fulfil", actions="Sent your order history.", categories="Identifiers\nOrders",
+                   sources="You\nPayment processors", purposes="Fulfilling orders", recipients="Couriers",
+                   data='{"Account": {"e-mail": "ana@example.com"}, "Orders": ["#1", "#2"]}')
     assert response.status_code == 302
     case = fresh(case)
     assert case.state == State.FULFILLED
-    assert case.decision == {"summary": "Your data is attached.", "categories": ["Identifiers", "Orders"],
+    assert case.decision == {"actions": ["Sent your order history."], "categories": ["Identifiers", "Orders"],
                              "sources": ["You", "Payment processors"], "purposes": ["Fulfilling orders"],
-                             "recipients": ["Couriers"]}
-    assert Letter.objects.filter(case=case, kind="fulfilment").exists()
+                             "recipients": ["Couriers"],
+                             "data": {"Account": {"e-mail": "ana@example.com"}, "Orders": ["#1", "#2"]}}
+    letter = Letter.objects.get(case=case, kind="fulfilment")
+    assert letter.context["categories"] == ["Identifiers", "Orders"] and letter.context["data"]["Orders"] == ["#1", "#2"]
     assert "Identifiers; Orders" in page(client, case)
+
+
+def test_access_data_must_be_a_json_object(client, manager):
+    client.force_login(manager)
+    case = new_case("DE", verify=True, user=manager)
+    html = page(client, case)
+    assert "How long we keep it (GDPR Art. 15(1)(d))" in html
+    response = act(client, case, "fulfil", data="[1, 2]", purposes="Orders")
+    assert response.status_code == 400 and "Give a JSON object" in response.content.decode()
+    response = act(client, case, "fulfil", data="{not json", purposes="Orders")
+    assert response.status_code == 400 and "Enter a valid JSON." in response.content.decode()
+    assert act(client, case, "fulfil", purposes="Orders", retention="6 years (tax law)").status_code == 302
+    assert fresh(case).decision == {"purposes": ["Orders"], "retention": ["6 years (tax law)"]}
 
 
 def test_service_validation_errors_show_on_their_fields(client, manager):
@@ -129,9 +145,11 @@ def test_partial_fulfilment_and_denial_need_reasons(client, manager):
     colorado = new_case("US-CO", verify=True, user=manager, requester_email="co@example.com")
     response = act(client, colorado, "deny", reasons="   ", basis="exempt")
     assert response.status_code == 400
-    assert act(client, colorado, "deny", reasons="Trade secrets only.", basis="exempt").status_code == 302
+    assert act(client, colorado, "deny", reasons="Trade secrets only.", basis="exempt",
+               legal_basis="C.R.S. 6-1-1304(3)").status_code == 302
     colorado = fresh(colorado)
-    assert colorado.state == State.DENIED and colorado.decision == {"basis": "exempt"}
+    assert colorado.state == State.DENIED
+    assert colorado.decision == {"basis": "exempt", "legal_basis": "C.R.S. 6-1-1304(3)"}
     # A Colorado denial opens the 45-day appeal window (company policy, section K).
     assert colorado.deadlines.get(kind=R.APPEAL_WINDOW).status == "open"
     assert "record_appeal" in offered(page(client, colorado))
@@ -209,7 +227,7 @@ def test_mexico_information_once_then_determination_then_fulfilment(client, mana
     # 15 business days from Monday 2 March, skipping the 16 March holiday.
     assert case.deadlines.get(kind=R.EFFECTIVE).due_date == dt.date(2026, 3, 24)
     assert {"fulfil", "partially_fulfil", "deny"} <= offered(page(client, case))
-    assert act(client, case, "fulfil", summary="Access given in your account").status_code == 302
+    assert act(client, case, "fulfil", actions="Access given in your account").status_code == 302
     assert fresh(case).state == State.FULFILLED
 
 
@@ -296,6 +314,7 @@ def test_second_editor_gets_a_conflict_and_keeps_what_they_typed(client, manager
     html = response.content.decode()
     assert response.status_code == 409
     assert "was changed by someone else while you were editing" in html
+    assert "Latest change: assigned by max" in html
     assert "We cannot find any account for this address.\nSecond line kept." in html
     assert fresh(case).state == State.IN_PROGRESS
     # The re-rendered form carries the new version: sending it again is a deliberate choice.

@@ -162,6 +162,15 @@ def test_digest_lists_at_most_the_setting_and_counts_the_rest(working_case, run,
     assert sum(c.reference in body for c in cases) == 2
 
 
+def test_a_manager_who_is_the_assignee_gets_one_digest_listing_the_case_once(working_case, run, manager):
+    case = working_case()
+    run(services.assign, case, manager, manager)
+    with at(RESPOND_DUE_AT + dt.timedelta(hours=2)):
+        run(sweep.run_sweep)
+    mia = alert_mails(manager.email)
+    assert len(mia) == 1 and mia[0].body.count(case.reference) == 1
+
+
 def test_escalated_case_rises_to_the_top_of_the_queue(working_case, run):
     first, second = working_case(requester_email="a@example.com"), working_case(requester_email="b@example.com")
     Deadline.objects.filter(case=first, kind="respond").update(due_at=T0 + dt.timedelta(days=20))
@@ -198,15 +207,25 @@ def test_an_extension_earns_fresh_alerts_for_the_new_date(working_case, run, man
 
 
 def test_ccpa_acknowledge_clock_alerts_like_the_others(submit, run):
+    from requests_app import regimes as R
+
     with at(T0):
-        case = submit("US-CA", "deletion")  # never confirmed: acknowledge (10 business days) runs
-    ack = Deadline.objects.get(case=case, kind="acknowledge")
-    assert ack.is_obligation and ack.due_date == dt.date(2026, 3, 16)
+        case = submit("US-CA", "deletion")
+        # The confirmation e-mail normally meets it at once; a clock left running (e.g. started
+        # by staff for a request received by post) is swept like any obligation.
+        Deadline.objects.filter(case=case, kind="acknowledge").delete()
+        ack = services.start_clock(case, R.regime("ccpa").clock("acknowledge", "deletion"), T0.date())
+    assert ack.is_obligation and ack.due_date == dt.date(2026, 3, 16)  # 10 business days, 11 CCR §7021(a)
     with at(ack.due_at - dt.timedelta(days=6)):
         run(sweep.run_sweep)
     team = alert_mails("privacy-team@example.com")
     assert len(team) == 1 and "Acknowledge receipt" in team[0].body and case.reference in team[0].body
     assert Deadline.objects.get(pk=ack.pk).alert_level == AlertLevel.DUE_SOON
+    # Overdue (with the confirmation window still open, so the case is not closed as not filed).
+    Deadline.objects.filter(case=case, kind="confirm_email").update(due_at=ack.due_at + dt.timedelta(days=9))
+    with at(ack.due_at + dt.timedelta(minutes=1)):
+        run(sweep.run_sweep)
+    assert Event.objects.filter(case=case, kind="escalated", data__clock="acknowledge").count() == 1
 
 
 # --- windows: the other timed steps ---------------------------------------------------------------
@@ -235,6 +254,19 @@ def test_unconfirmed_email_closes_the_request_as_not_filed(submit, run, settings
     # of the window itself.
     assert case.notifications.filter(letter__kind="not_filed").count() == 1
     assert all("E-mail confirmation" not in n.body_text for n in digests())
+
+
+def test_a_case_closed_as_not_filed_raises_no_alert_for_its_cancelled_clocks(submit, run):
+    with at(T0):
+        case = submit("US-CA", "opt_out_sale_sharing")
+    timer = Deadline.objects.get(case=case, kind="confirm_email")
+    respond = Deadline.objects.get(case=case, kind="respond")  # 15 business days: 23 March
+    with at(timer.due_at + dt.timedelta(minutes=1)):  # respond is now due soon, in the same batch
+        assert sweep.Thresholds.at().level(respond.due_at) == AlertLevel.DUE_SOON
+        result = run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state == State.NOT_FILED and result.claimed == 2 and result.digests == 0
+    assert Deadline.objects.get(pk=respond.pk).status == DeadlineStatus.CANCELLED
 
 
 def test_confirmed_request_is_not_closed_by_its_old_timer(submit, run):

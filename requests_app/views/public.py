@@ -12,12 +12,18 @@ Steps: where you live → your rights under that law → which requests → who 
 """
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -317,7 +323,6 @@ def review(request):
                 else:
                     uploads.discard(upload_info)
                     wizard.clear()
-                    _release_submission(request)  # from now on the emptied form sends a repeat click to "thanks"
                     request.session[DONE_SESSION_KEY] = {"references": [c.reference for c in cases],
                                                          "email": email}
                     return redirect("public:thanks")
@@ -334,22 +339,21 @@ def review(request):
 
 def _claim_submission(request) -> bool:
     """Two clicks on "Send" can arrive at once and both read the same session: only the first
-    stores the request. The claim is per session and expires, so a later new request is fine."""
-    from django.core.cache import cache
-
+    stores the request. The claim names the session and the answers, and expires after a few
+    seconds, so a different request from the same browser goes through."""
     if not request.session.session_key:
         request.session.save()
     return cache.add(_submission_key(request), 1, timeout=10)
 
 
 def _release_submission(request) -> None:
-    from django.core.cache import cache
-
     cache.delete(_submission_key(request))
 
 
 def _submission_key(request) -> str:
-    return f"dsar:submitting:{request.session.session_key}"
+    answers = json.dumps(request.session.get(SESSION_KEY, {}), sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{request.session.session_key}:{answers}".encode()).hexdigest()[:32]
+    return f"dsar:submitting:{digest}"
 
 
 def thanks(request):
@@ -411,10 +415,6 @@ def opt_out(request):
 def private_page(view):
     """Pages reached through a secret link: never cached by a proxy or the browser's back store,
     never indexed, and the token never leaks in a Referer header to another site."""
-    from functools import wraps
-
-    from django.utils.cache import patch_cache_control
-
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
@@ -442,6 +442,7 @@ def bad_link(request, exc: BadToken, purpose: str):
 
 
 @private_page
+@require_http_methods(["GET", "POST"])
 def confirm(request, token):
     """Confirm the e-mail address. Idempotent (services.confirm_email does nothing twice) and
     confirms every request filed together, since they share the address."""
@@ -452,13 +453,19 @@ def confirm(request, token):
     use_case_language(request, case)
     batch = list(DataSubjectRequest.objects.filter(batch_id=case.batch_id,
                                                    requester_email__iexact=case.requester_email).order_by("pk"))
+    pending = [item for item in batch if item.state == State.SUBMITTED]
+    if pending and request.method != "POST":
+        # Confirm on an explicit POST only: mail scanners that pre-fetch links must not confirm.
+        return render(request, "requests_app/public/confirm_prompt.html", {
+            "case": case, "cases": [(c, _(c.request_type_info.label)) for c in pending]})
     confirmed = []
     for item in batch:
         if item.state == State.SUBMITTED:
             item = services.confirm_email(item)
         confirmed.append(item)
     return render(request, "requests_app/public/confirmed.html", {
-        "case": case, "cases": [(c, services.status_url(c), _(c.request_type_info.label)) for c in confirmed],
+        "case": case, "cases": [(c, services.status_url(c), _(c.request_type_info.label),
+                                 public_display.state_label(c)) for c in confirmed],
         "status_url": services.status_url(case),
         "closed": case.state == State.NOT_FILED,
     })

@@ -71,7 +71,7 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
     return render(request, "requests_app/public/status.html", {
         "case": case, "token": token, "regime": regime, "tz": case.jurisdiction_info.timezone,
         "request_label": _(case.request_type_info.label),
-        "state_label": case.get_state_display(),
+        "state_label": public_display.state_label(case),
         "state_explanation": public_display.state_explanation(case.state),
         "timeline": public_display.timeline(events),
         "deadlines": public_display.deadlines(clocks),
@@ -87,7 +87,8 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
         "appeal_window": window,
         "appeal": appeal,
         "appeal_form": appeal_form or AppealForm(),
-        "siblings": [(s, _(s.request_type_info.label), make_token(s, STATUS)) for s in siblings],
+        "siblings": [(s, _(s.request_type_info.label), make_token(s, STATUS), public_display.state_label(s))
+                     for s in siblings],
     }, status=status)
 
 

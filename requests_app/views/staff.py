@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -116,6 +117,7 @@ def queue(request):
         "page": page,
         "rows": rows,
         "summary": selectors.queue_summary(user, now),
+        "due_soon_days": settings.DSAR_DUE_SOON_DAYS,
         "bulk_form": F.BulkAssignForm(staff=staff) if can_assign else None,
         "can_assign": can_assign,
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "per_page")),
@@ -238,6 +240,15 @@ def _run_determine(case, user, d, form):
 def _stale(case):
     return services.Conflict(f"{case.reference} was changed by someone else while you were editing (now: "
                              f"{case.get_state_display()}). Check the case; what you typed is kept below.")
+
+
+def _latest_change(case) -> str:
+    """Who changed the case last, so the second editor knows what to look at."""
+    event = case.events.exclude(actor__isnull=True).order_by("-created_at", "-id").first()
+    if event is None:
+        return ""
+    what = event.kind.replace("_", " ")
+    return f" Latest change: {what} by {event.actor_label}, {event.created_at:%Y-%m-%d %H:%M} UTC."
 
 
 def _run_withdraw(case, user, d, form):
@@ -459,6 +470,8 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         "can_download": can_download,
         "read_only": not can_work(case, user),
         "actions": actions,
+        "side_actions": [a for a in actions if a["name"] != "note"],
+        "note_action": next((a for a in actions if a["name"] == "note"), None),
         "appeals": appeals,
         "case_clocks": [c for c in clocks if c["d"].appeal_id is None],
         "events": events,
@@ -551,7 +564,8 @@ def _conflict(request, case, action, spec, exc):
     else:
         lost = _lost_input(request)
     return _render(request, "requests_app/staff/case.html",
-                  _case_context(request, case, bound=bound, conflict=str(exc), lost_input=lost), status=409)
+                   _case_context(request, case, bound=bound, conflict=str(exc) + _latest_change(case),
+                                  lost_input=lost), status=409)
 
 
 @require_POST
@@ -599,7 +613,7 @@ def appeal_action(request, pk, appeal_pk, action):
             messages.success(request, message)
             return redirect(reverse("staff:case", args=[case.pk]) + f"#appeal-{appeal.pk}")
     return _render(request, "requests_app/staff/case.html", _case_context(request, case, bound={key: form}),
-                  status=400)
+                   status=400)
 
 
 def _appeal_conflict(request, case, appeal, action, message):
@@ -615,7 +629,8 @@ def _appeal_conflict(request, case, appeal, action, message):
     else:
         lost = _lost_input(request)
     return _render(request, "requests_app/staff/case.html",
-                  _case_context(request, case, bound=bound, conflict=message, lost_input=lost), status=409)
+                   _case_context(request, case, bound=bound, conflict=message + _latest_change(case),
+                                  lost_input=lost), status=409)
 
 
 @staff_required
@@ -687,6 +702,10 @@ def calculator(request):
     })
 
 
+BASIS_SHORT = {"unverifiable": "not verifiable", "not_consumer": "not a consumer", "exempt": "exempt",
+               "other": "other grounds"}
+
+
 @require_GET
 @staff_required
 def metrics(request):
@@ -699,6 +718,7 @@ def metrics(request):
         years = sorted(set(years) | {year}, reverse=True)
     rows = selectors.ccpa_metrics(year)
     return _render(request, "requests_app/staff/metrics.html", {
-        "year": year, "years": years, "rows": rows, "bases": selectors.DENIAL_BASES,
+        "year": year, "years": years, "rows": rows,
+        "bases": [(k, label, BASIS_SHORT[k]) for k, label in selectors.DENIAL_BASES.items()],
     })
 
