@@ -4,17 +4,19 @@ Plain functions: the Celery task (tasks.sweep), the tests and bench/sweep.py all
 
 How it stays correct under several workers and crashes (the healthchecks.io way: state in the
 database, claimed with conditional UPDATEs, no locks held between runs):
-- One statement per batch finds and claims: ``UPDATE deadline SET alert_level = <level now due>
-  WHERE id IN (<open, running clocks past a threshold they were not yet alerted for, most urgent
-  first, LIMIT n, FOR UPDATE SKIP LOCKED>) AND alert_level < <level now due> RETURNING …``.
-  It runs on the partial index ``deadline_open_due`` (due_at, alert_level) WHERE status='open'.
-  A step is claimed by exactly one sweep: a concurrent sweep skips the locked rows, a repeated
-  sweep finds alert_level already raised.
+- One statement per batch finds and claims: ``WITH picked AS (SELECT id … <open, running clocks
+  past a threshold they were not yet alerted for> ORDER BY due_at LIMIT n FOR UPDATE SKIP LOCKED)
+  UPDATE deadline SET alert_level = <level reached> WHERE id IN picked AND alert_level < <level
+  reached> RETURNING …``. It runs on the partial index ``deadline_open_due`` (due_at,
+  alert_level) WHERE status='open'. A step is claimed by exactly one sweep: a concurrent sweep
+  skips the locked rows, a repeated sweep finds alert_level already raised.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
   claimed at its highest level only: one overdue alert, not three.
 - Everything a batch causes (claims, escalations, audit Events, window actions, the digest
   e-mails as outbox rows) commits in one transaction. A worker killed mid-batch rolls all of it
   back and the next sweep does it again: no alert is lost and none is sent twice.
+- Obligations alert (assignee or team address; overdue also managers, and escalates the case);
+  windows are silent and, once expired, run their timed step (close as not filed, lapse).
 - E-mails are sent after commit by the outbox (retried with backoff; flush_outbox picks up what a
   dead broker or provider left behind).
 """
@@ -37,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
 from . import regimes as R
 from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
@@ -98,9 +100,7 @@ class Claim(NamedTuple):  # a tuple: a batch builds thousands of them
     appeal_id: int | None
     kind: str
     is_obligation: bool
-    source: str
-    due_date: dt.date
-    due_at: dt.datetime
+    due_at: dt.datetime  # the end of the due date, local time (the due date is its local date)
     timezone: str
     level: int
 
@@ -128,7 +128,7 @@ def _claim_sql() -> str:
         f" WHERE id IN (SELECT id FROM picked)"
         # The conditional part of the claim: only a row still below its level is ours.
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
-        " RETURNING id, case_id, appeal_id, kind, is_obligation, source, due_date, due_at, timezone, alert_level"
+        " RETURNING id, case_id, appeal_id, kind, is_obligation, due_at, timezone, alert_level"
     )
 
 
@@ -138,10 +138,6 @@ def _as_datetime(value) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.timezone.utc)
 
 
-def _as_date(value) -> dt.date:
-    return parse_date(value) if isinstance(value, str) else value
-
-
 def claim_batch(th: Thresholds, limit: int) -> list[Claim]:
     """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction."""
     adapt = connection.ops.adapt_datetimefield_value
@@ -149,8 +145,7 @@ def claim_batch(th: Thresholds, limit: int) -> list[Claim]:
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
-    claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), r[5], _as_date(r[6]), _as_datetime(r[7]), r[8], r[9])
-              for r in rows]
+    claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), _as_datetime(r[5]), r[6], r[7]) for r in rows]
     claims.sort(key=lambda c: (c.due_at, c.deadline_id))
     return claims
 
@@ -358,8 +353,8 @@ def expire_window(claim: Claim) -> tuple[str, bool]:
             services.close_deadline(deadline, DeadlineStatus.LAPSED)
             if claim.kind == R.APPEAL_WINDOW:
                 services.record(case, "appeal_window_closed", actor_label=services.SYSTEM,
-                                data={"clock": claim.kind, "due": claim.due_date.isoformat(),
-                                      "source": claim.source})
+                                data={"clock": claim.kind, "due": deadline.due_date.isoformat(),
+                                      "source": deadline.source})
             services.refresh_next_due(case)
         return "", False
     except Exception as exc:  # noqa: BLE001 - one bad case must not hold back every other alert
@@ -400,7 +395,7 @@ def _item(claim: Claim, case: CaseInfo, now: dt.datetime, url_format: str, error
         "regime": R.REGIMES[case.regime].name if case.regime in R.REGIMES else case.regime,
         "clock": CLOCK_LABELS.get(claim.kind, claim.kind) + (" (appeal)" if claim.appeal_id else ""),
         "level": level, "label": label, "tag": label.upper(), "color": LEVEL_COLORS.get(level, "#1a1a1a"),
-        "due_date": claim.due_date.isoformat(), "due_local": f"{local_due:%Y-%m-%d %H:%M} {claim.timezone}",
+        "due_date": local_due.date().isoformat(), "due_local": f"{local_due:%Y-%m-%d %H:%M} {claim.timezone}",
         "time_left": time_left(claim.due_at, now), "error": error,
     }
 

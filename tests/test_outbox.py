@@ -221,3 +221,15 @@ def test_a_message_waiting_for_its_letter_is_looked_at_again_later(submit, run, 
     note.refresh_from_db()
     assert note.next_attempt_at == T0 + dt.timedelta(seconds=outbox.LETTER_WAIT_SECONDS)
     assert note.attempts == 0 and note.status == NotificationStatus.PENDING
+
+
+def test_queue_emails_writes_many_at_once_skips_taken_keys_and_sends_after_commit(db, run):
+    run(outbox.queue_email, "deadline_alert", "a@example.com", context={"items": [], "total": 0},
+        dedupe_key="k-a")
+    mail.outbox.clear()
+    messages = [{"kind": "deadline_alert", "to": [f"{x}@example.com"], "context": {"items": [], "total": 0},
+                 "dedupe_key": f"k-{x}"} for x in "abc"]
+    notes = run(outbox.queue_emails, messages)
+    assert [n.to for n in notes] == [["b@example.com"], ["c@example.com"]] and all(n.pk for n in notes)
+    assert sorted(m.to[0] for m in mail.outbox) == ["b@example.com", "c@example.com"]
+    assert Notification.objects.filter(status=NotificationStatus.SENT).count() == 3
