@@ -11,5 +11,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   echo "$want" > "$stamp"
 fi
-mkdir -p var
+mkdir -p var/static
 .venv/bin/python manage.py compile_translations >/dev/null

@@ -579,6 +579,9 @@ def attachments_for(letter: Letter) -> list[tuple[str, bytes, str]]:
 
 # --- downloads -------------------------------------------------------------------------------------
 
+PARTS = ("pdf", "json", "csv")  # the letter itself; an access response's data (attachments_for)
+
+
 @dataclass(frozen=True)
 class Download:
     filename: str
@@ -617,7 +620,8 @@ def open_for_download(letter: Letter, *, actor_label: str, user=None, part: str 
         if not found:
             raise LetterNotReady(f"Letter {letter.pk} has no {part} attachment.")
         name, data, mime = found[0]
-        download = Download(name, data, mime)
+        # Served over HTTP the CSV names its charset (RFC 4180 s.3: text/csv defaults to US-ASCII).
+        download = Download(name, data, f"{mime}; charset=utf-8" if mime.startswith("text/") else mime)
     Event.objects.create(case=case, appeal=letter.appeal, actor=user, actor_label=actor_label,
                          kind="letter_downloaded",
                          data={"letter": letter.pk, "kind": letter.kind, "part": part,

@@ -18,5 +18,6 @@ urlpatterns = [
     path("status/<str:token>/withdraw/", public_status.withdraw, name="withdraw"),
     path("status/<str:token>/appeal/", public_status.appeal, name="appeal"),
     path("status/<str:token>/letters/<int:letter_id>/", public_status.letter, name="letter"),
+    path("status/<str:token>/letters/<int:letter_id>/<slug:part>/", public_status.letter, name="letter_part"),
     path("status-link/", public_status.resend, name="resend"),
 ]

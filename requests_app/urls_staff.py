@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<int:pk>/appeals/<int:appeal_pk>/<slug:action>/", staff.appeal_action, name="appeal_action"),
     path("attachments/<int:pk>/", staff.attachment_download, name="attachment"),
     path("letters/<int:pk>/", staff.letter_download, name="letter"),
+    path("letters/<int:pk>/<slug:part>/", staff.letter_download, name="letter_part"),
     path("deadlines/", staff.calculator, name="calculator"),
     path("metrics/", staff.metrics, name="metrics"),
 ]

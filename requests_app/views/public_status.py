@@ -4,6 +4,8 @@ Also the form that re-sends the status link to the e-mail address on file.
 """
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import public_display, ratelimit, services
+from .. import letters, public_display, ratelimit, services
 from .. import regimes as R
 from ..forms import AppealForm, ReplyForm, ResendLinkForm, WithdrawForm
 from ..models import DataSubjectRequest, LetterStatus, State
@@ -175,19 +177,32 @@ def appeal(request, token):
 
 
 @private_page
-def letter(request, token, letter_id: int):
-    """Stream an issued letter's PDF; every download is audited."""
+def letter(request, token, letter_id: int, part: str = "pdf"):
+    """An issued letter of this case (part 'pdf'), or the data sent with an access response
+    ('json', 'csv'). letters.open_for_download checks the SHA-256 and writes the audit event."""
     case, error = _load(request, token)
     if error:
         return error
-    item = case.letters.filter(pk=letter_id, status=LetterStatus.ISSUED).first()
-    if item is None or not item.file:
+    if part not in letters.PARTS:
+        raise Http404("No such file")
+    item = case.letters.filter(pk=letter_id, status=LetterStatus.ISSUED).first()  # only this case's letters
+    if item is None:
         raise Http404("No such letter")
-    services.record(case, "letter_downloaded", actor_label=services.REQUESTER,
-                    data={"letter": item.pk, "kind": item.kind, "sha256": item.sha256})
-    response = FileResponse(item.file.open("rb"), as_attachment=True, content_type="application/pdf",
-                            filename=f"{case.reference}-{item.kind}.pdf")
-    return response
+    try:
+        download = letters.open_for_download(item, actor_label=services.REQUESTER, part=part)
+    except letters.LetterIntegrityError:
+        # Audited as letter_integrity_failed; the requester gets the status page, never a broken file.
+        messages.error(request, _(
+            "We could not give you this letter: our stored copy failed its integrity check, so we did not "
+            "send it. The failed attempt is recorded for our privacy team; please contact us quoting "
+            "reference %(reference)s.") % {"reference": case.reference})
+        return _back(token)
+    except letters.LetterNotReady:
+        raise Http404("No such file")
+    # The requester's file name: the reference and the kind of letter, as before.
+    filename = f"{case.reference}-{item.kind}.pdf" if part == "pdf" else download.filename
+    return FileResponse(io.BytesIO(download.content), as_attachment=True, filename=filename,
+                        content_type=download.content_type)
 
 
 @require_http_methods(["GET", "POST"])

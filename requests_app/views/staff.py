@@ -11,6 +11,7 @@ re-renders the form with what the user typed and a conflict message (HTTP 409).
 from __future__ import annotations
 
 import functools
+import io
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,13 +24,14 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import selectors, services
+from .. import letters, selectors, services
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -38,7 +40,6 @@ from ..models import (
     DataSubjectRequest,
     DeadlineStatus,
     Letter,
-    LetterStatus,
     State,
     can_work,
 )
@@ -664,15 +665,28 @@ def attachment_download(request, pk):
 
 @require_GET
 @staff_required
-def letter_download(request, pk):
+def letter_download(request, pk, part: str = "pdf"):
+    """An issued letter (part 'pdf') or the data sent with an access response ('json', 'csv').
+    letters.open_for_download checks the SHA-256 and writes the audit event."""
+    if part not in letters.PARTS:
+        raise Http404("No such file.")
     letter = get_object_or_404(Letter.objects.select_related("case", "case__assignee"), pk=pk)
     _require_download(letter.case, request.user)
-    if letter.status != LetterStatus.ISSUED or not letter.file:
-        raise Http404("This letter has not been issued yet.")
-    services.record(letter.case, "letter_downloaded", user=request.user, appeal=letter.appeal,
-                    data={"letter": letter.pk, "kind": letter.kind, "sha256": letter.sha256})
-    return FileResponse(letter.file.open("rb"), as_attachment=True, content_type="application/pdf",
-                        filename=f"{letter.case.reference}-{letter.kind}-{letter.pk}.pdf")
+    try:
+        download = letters.open_for_download(letter, actor_label=request.user.get_username(), user=request.user,
+                                             part=part)
+    except letters.LetterIntegrityError:
+        messages.error(request, f"Letter {letter.pk} ({letter.kind}) was not served: the stored file no longer "
+                                f"matches the SHA-256 recorded when it was issued ({letter.sha256[:12]}…). The "
+                                "attempt is recorded as letter_integrity_failed. Restore the file from a backup, "
+                                "or issue a correction.")
+        return redirect("staff:case", pk=letter.case_id)
+    except letters.LetterNotReady:
+        raise Http404("This letter has not been issued yet, or has no such file.")
+    response = FileResponse(io.BytesIO(download.content), as_attachment=True, filename=download.filename,
+                            content_type=download.content_type)
+    patch_cache_control(response, private=True, no_store=True)  # case files stay out of shared caches
+    return response
 
 
 # --- deadline calculator and metrics --------------------------------------------------------------
