@@ -6,6 +6,7 @@ layer translates them at display time.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -431,13 +432,29 @@ LFPDPPP = Regime(
     names_authority_in_denials=True,
 )
 
+VOLUNTARY_MAX_DAYS = 30  # spec section 4: "30 calendar days (setting)"; deployments may only shorten clocks
+
+
+def _voluntary_days() -> int:
+    """The company-policy period, from the DSAR_VOLUNTARY_DAYS environment setting (default 30)."""
+    raw = os.environ.get("DSAR_VOLUNTARY_DAYS", str(VOLUNTARY_MAX_DAYS))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RegimeError(f"DSAR_VOLUNTARY_DAYS must be a whole number of days, not '{raw}'") from None
+    if not 1 <= value <= VOLUNTARY_MAX_DAYS:
+        raise RegimeError(f"DSAR_VOLUNTARY_DAYS={value}: a deployment may only shorten the 30-day clock (1-30)")
+    return value
+
+
 VOLUNTARY = Regime(
     code="voluntary", name="Company policy", law="Company privacy policy (no statutory right)",
     authority=None, authority_contact="",
     # Spec section 2: authorised agents only under ccpa, cpa, ctdpa, vcdpa and ucpa.
     request_types=VOLUNTARY_TYPES, filers=ALL_FILERS, controller="intl",
-    # Company policy: 30 days, extendable by 30 (60); a setting, not law, a deployment may only shorten it.
-    clocks=(_respond(days(30), days(60), "Company policy: 30 days, +30"),),
+    # Company policy: 30 days, extendable by 30; a setting, not law, a deployment may only shorten it.
+    clocks=(_respond(days(_voluntary_days()), days(_voluntary_days() + 30),
+                     f"Company policy: {_voluntary_days()} days, +30"),),
 )
 
 REGIMES: dict[str, Regime] = {
