@@ -4,12 +4,17 @@ Plain functions: the Celery task (tasks.sweep), the tests and bench/sweep.py all
 
 How it stays correct under several workers and crashes (the healthchecks.io way: state in the
 database, claimed with conditional UPDATEs, no locks held between runs):
-- One statement per batch finds and claims: ``WITH picked AS (SELECT id … <open, running clocks
-  past a threshold they were not yet alerted for> ORDER BY due_at LIMIT n FOR UPDATE SKIP LOCKED)
-  UPDATE deadline SET alert_level = <level reached> WHERE id IN picked AND alert_level < <level
-  reached> RETURNING …``. It runs on the partial index ``deadline_open_due`` (due_at,
-  alert_level) WHERE status='open'. A step is claimed by exactly one sweep: a concurrent sweep
-  skips the locked rows, a repeated sweep finds alert_level already raised.
+- One statement per batch finds and claims (see _claim_sql): the most urgent open, running clocks
+  past a threshold they were not yet alerted for (on the partial index ``deadline_open_due``
+  (due_at, alert_level) WHERE status='open'), ``FOR UPDATE SKIP LOCKED``, then ``UPDATE deadline
+  SET alert_level = <level reached> … AND alert_level < <level reached> RETURNING …``. A step is
+  claimed by exactly one sweep: a concurrent sweep skips the locked rows, a repeated sweep finds
+  alert_level already raised.
+- Lock order, so that a staff action never deadlocks with the sweep: services lock the case row,
+  then write its clocks. A claim that will write its case (an overdue obligation escalates it, an
+  expired window runs a service on it) first locks that case ``FOR UPDATE SKIP LOCKED``, then the
+  clock: a case a service holds is skipped by this sweep and claimed by the next one, so the
+  sweep never waits on a row a service holds. Due-soon and urgent claims only read their case.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
   claimed at its highest level only: one overdue alert, not three.
 - Everything a batch causes (claims, escalations, audit Events, window actions, the digest
@@ -112,23 +117,41 @@ _LEVEL_SQL = "CASE WHEN due_at < %(now)s THEN 3 WHEN due_at <= %(urgent)s THEN 2
 _CROSSED_SQL = ("(due_at < %(now)s AND alert_level < 3)"
                 " OR (due_at >= %(now)s AND due_at <= %(urgent)s AND alert_level < 2)"
                 " OR (due_at > %(urgent)s AND due_at <= %(soon)s AND alert_level < 1)")
+_OPEN_CROSSED_SQL = f"status = 'open' AND paused_since IS NULL AND ({_CROSSED_SQL})"
+_RETURNING = "id, case_id, appeal_id, kind, is_obligation, due_at, timezone, alert_level"
 
 
 def _claim_sql() -> str:
-    table = connection.ops.quote_name(Deadline._meta.db_table)
-    # SKIP LOCKED: concurrent sweeps split the work instead of waiting on each other's rows.
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    # The pick is a CTE, not an IN (subquery): PostgreSQL evaluates a locking CTE exactly once,
-    # while a subquery may be re-run per row and, as claimed rows stop matching, claim past LIMIT.
+    deadlines = connection.ops.quote_name(Deadline._meta.db_table)
+    if not connection.features.has_select_for_update_skip_locked:
+        # SQLite: one writer at a time (IMMEDIATE transactions), so there is nothing to skip.
+        return (f"WITH picked AS (SELECT id FROM {deadlines} WHERE {_OPEN_CROSSED_SQL}"
+                " ORDER BY due_at LIMIT %(limit)s)"
+                f" UPDATE {deadlines} SET alert_level = {_LEVEL_SQL} WHERE id IN (SELECT id FROM picked)"
+                f" AND status = 'open' AND alert_level < {_LEVEL_SQL} RETURNING {_RETURNING}")
+    cases = connection.ops.quote_name(DataSubjectRequest._meta.db_table)
+    # 1. candidates, most urgent first, not locked yet; `acts`: an overdue step writes its case.
+    # 2. `held`: those cases, locked the way services lock them, skipping any a service (or another
+    #    sweep) holds. Cases come before clocks, as in services.
+    # 3. `picked`: the clocks, locked (SKIP LOCKED: concurrent sweeps split the work instead of
+    #    waiting on each other), minus the acting ones whose case was skipped; re-checked against
+    #    the row as it is now.
+    # 4. the claim itself, conditional again; an overdue step only with its case held.
+    # The CTEs are evaluated once each (PostgreSQL), and `= ANY(ARRAY(…))` keeps every lookup on a
+    # primary key, whatever the planner estimates.
     return (
-        f"WITH picked AS (SELECT id FROM {table}"
-        f" WHERE status = 'open' AND paused_since IS NULL AND ({_CROSSED_SQL})"
-        f" ORDER BY due_at LIMIT %(limit)s{lock})"
-        f" UPDATE {table} SET alert_level = {_LEVEL_SQL}"
-        f" WHERE id IN (SELECT id FROM picked)"
-        # The conditional part of the claim: only a row still below its level is ours.
+        f"WITH cand AS MATERIALIZED (SELECT id, case_id, due_at < %(now)s AS acts FROM {deadlines}"
+        f" WHERE {_OPEN_CROSSED_SQL} ORDER BY due_at LIMIT %(limit)s),"
+        f" held AS (SELECT id FROM {cases} WHERE id = ANY(ARRAY(SELECT case_id FROM cand WHERE acts))"
+        " FOR UPDATE SKIP LOCKED),"
+        f" picked AS (SELECT id FROM {deadlines}"
+        " WHERE id = ANY(ARRAY(SELECT id FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
+        f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED)"
+        f" UPDATE {deadlines} SET alert_level = {_LEVEL_SQL} WHERE id IN (SELECT id FROM picked)"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
-        " RETURNING id, case_id, appeal_id, kind, is_obligation, due_at, timezone, alert_level"
+        " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
+        # How many candidates there were: a full list means more may wait behind skipped rows.
+        f" RETURNING {_RETURNING}, (SELECT count(*) FROM cand)"
     )
 
 
@@ -138,8 +161,9 @@ def _as_datetime(value) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.timezone.utc)
 
 
-def claim_batch(th: Thresholds, limit: int) -> list[Claim]:
-    """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction."""
+def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
+    """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction.
+    Returns the claims and whether more steps may be waiting (a full list of candidates)."""
     adapt = connection.ops.adapt_datetimefield_value
     params = {"now": adapt(th.now), "urgent": adapt(th.urgent_at), "soon": adapt(th.soon_at), "limit": limit}
     with connection.cursor() as cursor:
@@ -147,7 +171,11 @@ def claim_batch(th: Thresholds, limit: int) -> list[Claim]:
         rows = cursor.fetchall()
     claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), _as_datetime(r[5]), r[6], r[7]) for r in rows]
     claims.sort(key=lambda c: (c.due_at, c.deadline_id))
-    return claims
+    if connection.features.has_select_for_update_skip_locked:
+        more = bool(rows) and rows[0][8] >= limit
+    else:  # SQLite: every candidate is claimed
+        more = len(rows) >= limit
+    return claims, more
 
 
 def crossed_q(th: Thresholds) -> Q:
@@ -197,16 +225,16 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
     while True:
         t = time.perf_counter()
         with transaction.atomic():
-            claims = claim_batch(th, batch_size)
+            claims, more = claim_batch(th, batch_size)
             t = result.timed("claim", t)
-            if not claims:
+            if not claims:  # nothing left, or all that is left is held by others: the next sweep
                 break
             if managers is None:
                 managers = manager_emails()
             result.batches += 1
             t = _process_batch(claims, th, result, managers, t)
         result.timed("commit", t)  # includes publishing the digests' send tasks (on_commit)
-        if len(claims) < batch_size:
+        if not more:
             break
     if result.claimed:
         log.info("deadline sweep %s: %s", result.run, result.as_dict())
