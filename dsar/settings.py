@@ -6,6 +6,7 @@ console. Production sets DJANGO_ENV=production plus DATABASE_URL, REDIS_URL, SEC
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -160,6 +161,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_TIMEZONE = "UTC"
 # One queue name per deployment (or per test run sharing a Redis): workers only take their own tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# Timed work (deadline sweep, outbox flush, e-mail sends) has a queue of its own, so a pile of PDF
+# letters to render (default queue) never delays an alert. Workers consume both: -Q celery,timers.
+DSAR_TIMERS_QUEUE = env("CELERY_TIMERS_QUEUE", default="timers")
+CELERY_TASK_ROUTES = {f"requests_app.tasks.{name}": {"queue": DSAR_TIMERS_QUEUE}
+                      for name in ("sweep", "flush_outbox", "send_notification")}
 DSAR_SWEEP_SECONDS = env.int("DSAR_SWEEP_SECONDS", default=300)
 DSAR_OUTBOX_FLUSH_SECONDS = env.int("DSAR_OUTBOX_FLUSH_SECONDS", default=60)
 DSAR_SWEEP_BATCH_SIZE = env.int("DSAR_SWEEP_BATCH_SIZE", default=10_000)  # claims per transaction
@@ -170,7 +176,13 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {"task": "requests_app.tasks.sweep", "schedule": float(DSAR_SWEEP_SECONDS),
                        "options": {"expires": DSAR_SWEEP_SECONDS}},
     "outbox-flush": {"task": "requests_app.tasks.flush_outbox", "schedule": float(DSAR_OUTBOX_FLUSH_SECONDS),
-                     "options": {"expires": DSAR_OUTBOX_FLUSH_SECONDS}},
+                     "kwargs": {"render_letters": False}, "options": {"expires": DSAR_OUTBOX_FLUSH_SECONDS}},
+    # Its letter half, on the default queue with the other PDF rendering.
+    "letters-flush": {"task": "requests_app.tasks.render_pending_letters",
+                      "schedule": float(DSAR_OUTBOX_FLUSH_SECONDS), "options": {"expires": DSAR_OUTBOX_FLUSH_SECONDS}},
+    # Uploads parked by request forms abandoned more than a day ago (requests_app/uploads.py).
+    "purge-pending-uploads": {"task": "requests_app.tasks.purge_pending_uploads",
+                              "schedule": crontab(hour=3, minute=17), "options": {"expires": 6 * 3600}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -226,7 +226,7 @@ def _weasy():
             """The letter templates write well-formed XHTML-compatible HTML, so expat (C) can build
             the same tree that WeasyPrint's pure-Python HTML5 parser builds, in a fraction of the
             time. Sets what HTML.__init__ sets in weasyprint==70.0 (pinned). Raises ParseError
-            for anything that is not well-formed XML; render_pdf then parses it the usual way."""
+            for anything that is not well-formed XML; parse_html then parses it the usual way."""
             import cssselect2
             from weasyprint.urls import URLFetcher
 

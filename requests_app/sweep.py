@@ -35,6 +35,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -147,11 +148,11 @@ def _claim_sql() -> str:
         f" picked AS (SELECT id FROM {deadlines}"
         " WHERE id = ANY(ARRAY(SELECT id FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
         f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED)"
-        f" UPDATE {deadlines} SET alert_level = {_LEVEL_SQL} WHERE id IN (SELECT id FROM picked)"
+        f" UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
         " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
         # How many candidates there were: a full list means more may wait behind skipped rows.
-        f" RETURNING {_RETURNING}, (SELECT count(*) FROM cand)"
+        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand)"
     )
 
 
@@ -169,12 +170,13 @@ def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
-    claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), _as_datetime(r[5]), r[6], r[7]) for r in rows]
-    claims.sort(key=lambda c: (c.due_at, c.deadline_id))
-    if connection.features.has_select_for_update_skip_locked:
+    if connection.features.has_select_for_update_skip_locked:  # PostgreSQL: typed values already
+        claims = [Claim._make(r[:8]) for r in rows]  # (a batch is thousands of rows: no per-value work)
         more = bool(rows) and rows[0][8] >= limit
-    else:  # SQLite: every candidate is claimed
+    else:  # SQLite: text datetimes, integer booleans; every candidate is claimed
+        claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), _as_datetime(r[5]), r[6], r[7]) for r in rows]
         more = len(rows) >= limit
+    claims.sort(key=attrgetter("due_at", "deadline_id"))
     return claims, more
 
 

@@ -1,10 +1,15 @@
 """Celery tasks: thin wrappers that load ids and call plain functions. All idempotent, acked late
-(settings: a task whose worker dies is redelivered; running it twice does no harm)."""
+(settings: a task whose worker dies is redelivered; running it twice does no harm).
+
+Queues (settings.CELERY_TASK_ROUTES): the timed work — the deadline sweep, the outbox flush and
+e-mail sends — runs on the `timers` queue, so a pile of PDF letters to render (default queue)
+never delays an alert. Workers consume both (`celery -A dsar worker -Q celery,timers`)."""
 import logging
 
 from celery import shared_task
 
-from . import letters, outbox, sweep as sweep_mod
+from . import letters, outbox, uploads
+from . import sweep as sweep_mod
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +37,54 @@ def sweep() -> dict:
     return sweep_mod.run_sweep().as_dict()
 
 
-@shared_task(acks_late=True)
-def flush_outbox(limit: int = 500) -> dict:
-    """Render letters and send e-mails left pending (broker or provider was down, or a worker died).
-    Each item is isolated: one letter that cannot render does not hold back the others."""
+def _render_pending_letters() -> tuple[int, int, int]:
+    """Render the letters left pending, each isolated (one that cannot render does not hold back
+    the others), and send the e-mails that waited for each. Returns (rendered, sent, failed)."""
     rendered = sent = failed = 0
     for pk in letters.pending_ids():
         try:
-            rendered += letters.render_letter(pk) == "issued"
-        except Exception:  # noqa: BLE001 - logged; retried on the next flush
+            if letters.render_letter(pk) == "issued":
+                rendered += 1
+                for note in outbox.waiting_for_letter(pk):
+                    sent += outbox.deliver(note) == "sent"
+        except Exception:  # noqa: BLE001 - logged and recorded on the letter; retried on the next flush
             failed += 1
             log.exception("rendering letter %s failed", pk)
+    return rendered, sent, failed
+
+
+def _send_due(limit: int) -> tuple[int, int]:
+    sent = failed = 0
     for pk in outbox.due_ids(limit):
         try:
             sent += outbox.deliver(pk) == "sent"
         except Exception:  # noqa: BLE001 - deliver records provider errors itself; this is anything else
             failed += 1
             log.exception("delivering notification %s failed", pk)
+    return sent, failed
+
+
+@shared_task(acks_late=True)
+def flush_outbox(limit: int = 500, render_letters: bool = True) -> dict:
+    """Render letters and send e-mails left pending (broker or provider was down, or a worker died).
+    Beat runs it on the timers queue with render_letters=False, and render_pending_letters on the
+    default queue: PDF rendering must never hold up the queue that alerts go through."""
+    rendered, sent, failed = _render_pending_letters() if render_letters else (0, 0, 0)
+    more_sent, send_failed = _send_due(limit)
+    return {"rendered": rendered, "sent": sent + more_sent, "failed": failed + send_failed}
+
+
+@shared_task(acks_late=True)
+def render_pending_letters() -> dict:
+    """The letter half of flush_outbox, on the default queue (beat: with the outbox flush)."""
+    rendered, sent, failed = _render_pending_letters()
     return {"rendered": rendered, "sent": sent, "failed": failed}
+
+
+@shared_task(acks_late=True)
+def purge_pending_uploads() -> int:
+    """Delete the uploads that abandoned request forms parked more than a day ago (beat: daily)."""
+    removed = uploads.purge_pending()
+    if removed:
+        log.info("purged %s abandoned upload(s)", removed)
+    return removed

@@ -69,6 +69,7 @@ def worker(redis_url, tmp_path, transactional_db):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     log_path = tmp_path / "worker.log"
+    queue, timers = f"dsar-it-{uuid.uuid4().hex}", f"dsar-it-timers-{uuid.uuid4().hex}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dsar.settings",
@@ -76,7 +77,8 @@ def worker(redis_url, tmp_path, transactional_db):
         "CONN_MAX_AGE": "0",
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
-        "CELERY_QUEUE": f"dsar-it-{uuid.uuid4().hex}",  # runs sharing this Redis never take each other's tasks
+        "CELERY_QUEUE": queue,  # runs sharing this Redis never take each other's tasks
+        "CELERY_TIMERS_QUEUE": timers,  # the sweep, the outbox flush and e-mail sends (settings)
         "DSAR_SWEEP_SECONDS": "2",
         "DSAR_OUTBOX_FLUSH_SECONDS": "5",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -86,8 +88,8 @@ def worker(redis_url, tmp_path, transactional_db):
         "ANYMAIL_ESP": "",
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
-    cmd = [sys.executable, "-m", "celery", "-A", "dsar", "worker", "--beat", "--pool", "solo",
-           "--loglevel", "INFO", "--schedule", str(tmp_path / "celerybeat-schedule"),
+    cmd = [sys.executable, "-m", "celery", "-A", "dsar", "worker", "--beat", "-Q", f"{queue},{timers}",
+           "--pool", "solo", "--loglevel", "INFO", "--schedule", str(tmp_path / "celerybeat-schedule"),
            "--hostname", f"it-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -130,6 +132,7 @@ def test_real_worker_and_beat_deliver_the_overdue_alert(worker):
     services.confirm_email(case)
     _wait_for(lambda: "beat: Starting" in log_path.read_text(errors="replace")
               and "ready." in log_path.read_text(errors="replace"), "worker start-up", proc, log_path)
+    assert ".> dsar-it-timers-" in log_path.read_text(errors="replace")  # it consumes the timers queue too
 
     # Move the clock: the respond deadline expired a minute ago.
     moved = Deadline.objects.filter(case=case, kind="respond").update(

@@ -139,6 +139,18 @@ def test_requester_is_refused_a_tampered_letter_with_a_message(client, submit, r
     assert (event.actor, event.actor_label, event.data["letter"]) == (None, "requester", letter.pk)
 
 
+def test_the_refusal_speaks_the_requesters_language(client, submit, run):
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compile_translations", stdout=io.StringIO())  # as test.sh does
+    trans_real._translations, trans_real._default = {}, None
+    case, letter = acknowledged(submit, run, jurisdiction="MX", language="es")
+    tamper(letter)
+    page = client.get(f"{status_path(case)}letters/{letter.pk}/", follow=True).content.decode()
+    assert "no ha superado su control de integridad" in page and case.reference in page
+
+
 # --- staff -----------------------------------------------------------------------------------------
 
 def test_staff_download_is_audited_with_the_user_and_permission_checked(client, submit, run, analyst, auditor,

@@ -13,6 +13,7 @@ from django.conf import settings
 from pypdf import PdfReader
 
 from requests_app import letters, services
+from requests_app.models import DataSubjectRequest
 
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)  # Monday
 KNOW = {"categories": ["Identifiers"], "sources": ["You"], "purposes": ["Fulfilling orders"],
@@ -59,7 +60,8 @@ def verified(submit, run, manager, jurisdiction, request_type="access", **kw):
 @time_machine.travel(T0, tick=False)
 def test_english_us_denial_appeal_and_extension(submit, run, manager):
     case = verified(submit, run, manager, "US-CO")
-    case = run(services.extend_deadline, case, manager, reason="Data held in several systems & archives.")
+    run(services.extend_deadline, case, manager, reason="Data held in several systems & archives.")
+    case = DataSubjectRequest.objects.get(pk=case.pk)  # extend_deadline returns the clock
     case = run(services.deny, case, manager, reasons="No account under <this> address.")
     appeal = run(services.file_appeal, case, statement="I do have an account.")
     run(services.decide_appeal, appeal, manager, outcome="upheld", reasons="No account matches.")
