@@ -8,9 +8,14 @@ PORT=${PORT:-8000}
 .venv/bin/celery -A dsar worker --beat -Q celery,timers --concurrency 2 --loglevel INFO \
   --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+stop_worker() {  # warm shutdown first; a worker stuck on the filesystem broker gets SIGKILL after 10 s
+  kill "$worker" 2>/dev/null || return 0
+  for _ in $(seq 20); do kill -0 "$worker" 2>/dev/null || return 0; sleep 0.5; done
+  pkill -KILL -P "$worker" 2>/dev/null; kill -KILL "$worker" 2>/dev/null; true
+}
+trap stop_worker EXIT INT TERM
 echo "Worker and beat running (log: var/worker.log)."
 echo "Request form:  http://127.0.0.1:$PORT/"
 echo "Staff queue:   http://127.0.0.1:$PORT/staff/   (manager / analyst / auditor, password: demo-pass-123)"
-echo "Sent e-mails are printed in var/worker.log."
+echo "New e-mails are printed in var/worker.log (the demo's historical ones are recorded as sent)."
 .venv/bin/python manage.py runserver "127.0.0.1:$PORT"

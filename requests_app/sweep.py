@@ -8,13 +8,17 @@ database, claimed with conditional UPDATEs, no locks held between runs):
   past a threshold they were not yet alerted for (on the partial index ``deadline_open_due``
   (due_at, alert_level) WHERE status='open'), ``FOR UPDATE SKIP LOCKED``, then ``UPDATE deadline
   SET alert_level = <level reached> … AND alert_level < <level reached> RETURNING …``. A step is
-  claimed by exactly one sweep: a concurrent sweep skips the locked rows, a repeated sweep finds
-  alert_level already raised.
+  claimed by exactly one sweep: sweeps take turns (below), a repeated sweep finds alert_level
+  already raised, and a row someone else holds is skipped, not waited for.
 - Lock order, so that a staff action never deadlocks with the sweep: services lock the case row,
   then write its clocks. A claim that will write its case (an overdue obligation escalates it, an
   expired window runs a service on it) first locks that case ``FOR UPDATE SKIP LOCKED``, then the
   clock: a case a service holds is skipped by this sweep and claimed by the next one, so the
   sweep never waits on a row a service holds. Due-soon and urgent claims only read their case.
+- Sweeps take turns, one batch at a time (a transaction-level advisory lock, tried, never waited
+  for: a sweep that finds another's batch open stops, and that one goes on to the end). Two
+  sweeps at once could otherwise deadlock: a timed step's service writes every clock of its
+  case, one of which the other sweep may hold as a due-soon claim while waiting on ours.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
   claimed at its highest level only: one overdue alert, not three.
 - Everything a batch causes (claims, escalations, audit Events, window actions, the digest
@@ -120,6 +124,7 @@ _CROSSED_SQL = ("(due_at < %(now)s AND alert_level < 3)"
                 " OR (due_at > %(urgent)s AND due_at <= %(soon)s AND alert_level < 1)")
 _OPEN_CROSSED_SQL = f"status = 'open' AND paused_since IS NULL AND ({_CROSSED_SQL})"
 _RETURNING = "id, case_id, appeal_id, kind, is_obligation, due_at, timezone, alert_level"
+SWEEP_LOCK_KEY = 0x44534152_5357  # PostgreSQL advisory lock of the sweeps' turn ("DSAR", "SW")
 
 
 def _claim_sql() -> str:
@@ -131,18 +136,20 @@ def _claim_sql() -> str:
                 f" UPDATE {deadlines} SET alert_level = {_LEVEL_SQL} WHERE id IN (SELECT id FROM picked)"
                 f" AND status = 'open' AND alert_level < {_LEVEL_SQL} RETURNING {_RETURNING}")
     cases = connection.ops.quote_name(DataSubjectRequest._meta.db_table)
+    # 0. the sweeps' turn (an InitPlan, evaluated once): none while another sweep's batch is open.
     # 1. candidates, most urgent first, not locked yet; `acts`: an overdue step writes its case.
     # 2. `held`: those cases, locked the way services lock them, skipping any a service (or another
     #    sweep) holds. Cases come before clocks, as in services.
-    # 3. `picked`: the clocks, locked (SKIP LOCKED: concurrent sweeps split the work instead of
-    #    waiting on each other), minus the acting ones whose case was skipped; re-checked against
-    #    the row as it is now.
+    # 3. `picked`: the clocks, locked (SKIP LOCKED: a clock a service holds is left for the next
+    #    sweep), minus the acting ones whose case was skipped; re-checked against the row as it is
+    #    now.
     # 4. the claim itself, conditional again; an overdue step only with its case held.
     # The CTEs are evaluated once each (PostgreSQL), and `= ANY(ARRAY(…))` keeps every lookup on a
     # primary key, whatever the planner estimates.
     return (
         f"WITH cand AS MATERIALIZED (SELECT id, case_id, due_at < %(now)s AS acts FROM {deadlines}"
-        f" WHERE {_OPEN_CROSSED_SQL} ORDER BY due_at LIMIT %(limit)s),"
+        f" WHERE (SELECT pg_try_advisory_xact_lock({SWEEP_LOCK_KEY})) AND {_OPEN_CROSSED_SQL}"
+        " ORDER BY due_at LIMIT %(limit)s),"
         f" held AS (SELECT id FROM {cases} WHERE id = ANY(ARRAY(SELECT case_id FROM cand WHERE acts))"
         " FOR UPDATE SKIP LOCKED),"
         f" picked AS (SELECT id FROM {deadlines}"

@@ -173,3 +173,34 @@ def test_staff_actions_racing_the_sweep_never_fail(submit, run, manager, analyst
     assert Event.objects.filter(kind="escalated").count() == 12
     assert set(DataSubjectRequest.objects.values_list("escalation_level", flat=True)) == {1}
     assert listed(manager.email) == {c.reference: 1 for c in cases}
+
+
+def test_sweeps_take_turns_without_waiting(submit, run, manager):
+    """A sweep that finds another sweep's batch open claims nothing and returns at once; the one
+    whose batch it is claims everything, each step once."""
+    cases = overdue_cases(submit, run, manager, 4)
+    th = sweep.Thresholds.at(NOW)
+    results, errors = [], []
+
+    def other_sweep():
+        try:
+            t = time.monotonic()
+            results.append((sweep.run_sweep(now=NOW), time.monotonic() - t))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with time_machine.travel(NOW, tick=False), transaction.atomic():
+        claims, more = sweep.claim_batch(th, 2)  # a sweep's first batch, still open
+        assert [c.case_id for c in claims] == [cases[0].pk, cases[1].pk] and more
+        thread = threading.Thread(target=other_sweep)
+        thread.start()
+        thread.join(WAIT)
+    assert not errors, errors
+    (other, took), = results
+    assert other.claimed == 0 and took < 1
+    with time_machine.travel(NOW, tick=False):
+        rest = sweep.run_sweep(now=NOW)
+    assert rest.claimed == 2  # the two the first batch left; its own two stayed claimed (committed)
+    assert set(Deadline.objects.filter(kind="respond").values_list("alert_level", flat=True)) == {3}

@@ -129,14 +129,3 @@ def test_the_celery_task_is_acked_late_and_idempotent(submit, run, manager):
     assert first["claimed"] == 2 and first["escalated_cases"] == 2 and first["digests"] == 2
     assert again["claimed"] == 0
     assert listed(TEAM) == {c.reference: 1 for c in DataSubjectRequest.objects.all()}
-
-
-def test_beat_schedule_runs_the_sweep_and_the_flush(settings):
-    schedule = settings.CELERY_BEAT_SCHEDULE
-    assert schedule["deadline-sweep"]["task"] == "requests_app.tasks.sweep"
-    assert schedule["deadline-sweep"]["schedule"] == settings.DSAR_SWEEP_SECONDS == 300
-    assert schedule["outbox-flush"]["task"] == "requests_app.tasks.flush_outbox"
-    assert schedule["outbox-flush"]["schedule"] == 60
-    from dsar.celery import app
-
-    assert {"requests_app.tasks.sweep", "requests_app.tasks.flush_outbox"} <= set(app.tasks)
