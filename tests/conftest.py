@@ -85,3 +85,16 @@ def run(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def stray_connection_reaper(django_db_setup, django_db_blocker):
+    """Browser tests query the ORM while Playwright's sync API runs its loop; those queries get a
+    connection in a context pytest-django never closes. Close such leftovers before the test
+    database is dropped, so PostgreSQL can drop it."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")

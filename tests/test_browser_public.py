@@ -19,6 +19,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stray_connection_reaper"),
     pytest.mark.skipif(not shutil.which("chromium") and not os.path.exists(CHROMIUM), reason="needs Debian chromium"),
 ]
 
