@@ -1,5 +1,6 @@
 import os
 import shutil
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
@@ -98,3 +99,13 @@ def stray_connection_reaper(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def subprocess_database_url() -> str:
+    """A DATABASE_URL that lets a subprocess (a real worker, a sweep to kill) use the test database."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{auth}@{db['HOST'] or '127.0.0.1'}" if auth else (db["HOST"] or "127.0.0.1")
+    return f"postgres://{host}:{db['PORT'] or 5432}/{db['NAME']}"

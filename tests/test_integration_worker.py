@@ -14,7 +14,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -24,7 +23,7 @@ from django.utils import timezone
 from requests_app import services, sweep
 from requests_app.models import DataSubjectRequest, Deadline, Event, Notification, NotificationStatus
 
-from .conftest import IN_CI, make_user
+from .conftest import IN_CI, make_user, subprocess_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -39,14 +38,6 @@ def _require(condition: bool, why: str) -> None:
         pytest.fail(f"CI must run the worker integration test: {why}")
     pytest.skip(why)
 
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{auth}@{db['HOST'] or '127.0.0.1'}" if auth else (db["HOST"] or "127.0.0.1")
-    return f"postgres://{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -73,7 +64,7 @@ def worker(redis_url, tmp_path, transactional_db):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dsar.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "CONN_MAX_AGE": "0",
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,

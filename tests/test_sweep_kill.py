@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from requests_app import services, sweep
 from requests_app.models import AlertLevel, DataSubjectRequest, Deadline, Event, Notification
+from tests.conftest import subprocess_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,14 +35,6 @@ T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)  # cases received th
 WAIT_SECONDS = 30
 NOTIFICATIONS = Notification._meta.db_table
 
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{auth}@{db['HOST'] or '127.0.0.1'}" if auth else (db["HOST"] or "127.0.0.1")
-    return f"postgres://{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _lock_connection():
@@ -149,7 +141,7 @@ def test_sweep_process_killed_before_commit_leaves_nothing_and_the_next_sweep_al
     cases = _cases(submit, run, manager, analyst)
     team = settings.DSAR_TEAM_EMAIL
     app_name = f"dsar-sweep-kill-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dsar.settings_test", "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dsar.settings_test", "DATABASE_URL": subprocess_database_url(),
            "CONN_MAX_AGE": "0", "PGAPPNAME": app_name}  # libpq names the sweep's session: we find it by name
     # The Celery task's body, as a worker runs it (tasks.sweep → run_sweep, a fresh run id).
     cmd = [sys.executable, "manage.py", "shell", "-c", "from requests_app.tasks import sweep; sweep()"]
