@@ -117,6 +117,11 @@ STORAGES = {
                     if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "requests_app.uploads.SizeCappedUploadHandler",  # never stores more than the 10 MB limit
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # --- e-mail (django-anymail in production; console in the demo) -----------------------------

@@ -11,6 +11,7 @@ default storage under ``pending-uploads/`` (a 10 MB file does not belong in the 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 
 import filetype
@@ -18,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,3 +103,26 @@ def purge_pending(older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
             default_storage.delete(key)
             removed += 1
     return removed
+
+
+class SizeCappedUploadHandler(FileUploadHandler):
+    """First upload handler: stops storing a file once it passes the upload limit, so an oversized
+    upload never fills memory or the temp directory. The file is then handed on empty but with its
+    real size, so `check_upload` refuses it with its usual message and every other field the person
+    typed is kept. (Capping the request body itself is the reverse proxy's job.)"""
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > max_bytes():
+            return None  # swallowed: the memory and temp-file handlers after us never see it
+        return raw_data
+
+    def file_complete(self, file_size):
+        if self.received <= max_bytes():
+            return None  # the next handler builds the file as usual
+        return InMemoryUploadedFile(io.BytesIO(b""), self.field_name, self.file_name, self.content_type,
+                                    self.received, self.charset, self.content_type_extra)

@@ -94,3 +94,25 @@ def test_parked_uploads_are_removed_after_submission_and_purged_when_abandoned(c
     assert uploads.purge_pending(dt.timedelta(days=1)) == 0
     assert uploads.purge_pending(dt.timedelta(seconds=-1)) >= 1
     assert not default_storage.exists(abandoned["key"])
+
+
+def test_an_oversized_upload_is_never_stored_past_the_limit(rf):
+    # The handler swallows every byte past 10 MB and hands on an empty file with the real size,
+    # so the later memory/temp-file handlers never hold more than the limit.
+    handler = uploads.SizeCappedUploadHandler(rf.post("/"))
+    handler.new_file("authorisation", "big.pdf", "application/pdf", None)
+    chunk = b"0" * MB
+    passed = [handler.receive_data_chunk(chunk, i * MB) for i in range(12)]
+    assert sum(len(c) for c in passed if c) == 10 * MB and passed[-1] is None
+    file = handler.file_complete(12 * MB)
+    assert file.size == 12 * MB and file.read() == b""
+    with pytest.raises(ValidationError) as exc:
+        uploads.check_upload(file)
+    assert exc.value.code == "too_large"
+
+
+def test_a_file_within_the_limit_is_left_to_the_usual_handlers(rf):
+    handler = uploads.SizeCappedUploadHandler(rf.post("/"))
+    handler.new_file("authorisation", "ok.pdf", "application/pdf", None)
+    assert handler.receive_data_chunk(PDF, 0) == PDF
+    assert handler.file_complete(len(PDF)) is None
