@@ -2,6 +2,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
+scripts/system-deps.sh ${SYSTEM_DEPS_FOR:-}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
