@@ -1,3 +1,4 @@
+import io
 import os
 import shutil
 from urllib.parse import quote
@@ -109,3 +110,25 @@ def subprocess_database_url() -> str:
         auth += ":" + quote(db["PASSWORD"], safe="")
     host = f"{auth}@{db['HOST'] or '127.0.0.1'}" if auth else (db["HOST"] or "127.0.0.1")
     return f"postgres://{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """test.sh compiles the translation catalogues; a bare pytest run must see them too."""
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    out = io.StringIO()
+    call_command("compile_translations", stdout=out)
+    if not out.getvalue().startswith("compiled 0"):
+        trans_real._translations = {}
+        trans_real._default = None
+
+
+def submit_case(jurisdiction, request_type="access", **kw):
+    """Submit one request through the service, without running its on-commit side effects."""
+    kw.setdefault("requester_name", "Ana Example")
+    kw.setdefault("requester_email", "ana@example.com")
+    if jurisdiction == "MX":
+        kw.setdefault("data_description", "My order history")
+    return services.submit_request(jurisdiction=jurisdiction, request_types=[request_type], **kw)[0]

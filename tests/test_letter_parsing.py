@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 
 import pytest
 import time_machine
@@ -19,18 +18,6 @@ T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)  # Monday
 KNOW = {"categories": ["Identifiers"], "sources": ["You"], "purposes": ["Fulfilling orders"],
         "recipients": ["Couriers"], "data": {"account": {"name": "Ana Example", "email": "ana@example.com"}}}
 
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues():
-    """So that es and pt-BR letters are really translated (test.sh compiles them too)."""
-    from django.core.management import call_command
-    from django.utils.translation import trans_real
-
-    out = io.StringIO()
-    call_command("compile_translations", stdout=out)
-    if not out.getvalue().startswith("compiled 0"):
-        trans_real._translations = {}
-        trans_real._default = None
 
 
 def html5_pdf(letter) -> bytes:

@@ -33,18 +33,6 @@ AG = {"cpa": "1300 Broadway, Denver, CO 80203", "ctdpa": "165 Capitol Avenue, Ha
       "vcdpa": "202 North Ninth Street, Richmond, VA 23219"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues():
-    """test.sh compiles the catalogues; a bare pytest run must see the letters' translations too."""
-    from django.core.management import call_command
-    from django.utils.translation import trans_real
-
-    out = io.StringIO()
-    call_command("compile_translations", stdout=out)
-    if not out.getvalue().startswith("compiled 0"):
-        trans_real._translations = {}
-        trans_real._default = None
-
 
 def pdf_text(letter) -> str:
     letter.refresh_from_db()

@@ -6,19 +6,13 @@ import pytest
 import time_machine
 
 from requests_app import selectors, services
-from requests_app.models import Appeal, State
+from requests_app.models import State
 from requests_app.selectors import QueueFilters, decorate, queue
+from tests.conftest import submit_case as submit
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in California
 
-
-def submit(jurisdiction, request_type="access", **kw):
-    kw.setdefault("requester_name", "Ana Example")
-    kw.setdefault("requester_email", "ana@example.com")
-    if jurisdiction == "MX":
-        kw.setdefault("data_description", "My order history")
-    return services.submit_request(jurisdiction=jurisdiction, request_types=[request_type], **kw)[0]
 
 
 def rows(user, now=None, **filters):

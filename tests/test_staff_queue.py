@@ -9,18 +9,12 @@ from django.urls import reverse
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Event
+from tests.conftest import submit_case as submit
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in California
 QUEUE = reverse("staff:queue")
 
-
-def submit(jurisdiction, request_type="access", **kw):
-    kw.setdefault("requester_name", "Ana Example")
-    kw.setdefault("requester_email", "ana@example.com")
-    if jurisdiction == "MX":
-        kw.setdefault("data_description", "My order history")
-    return services.submit_request(jurisdiction=jurisdiction, request_types=[request_type], **kw)[0]
 
 
 def appeal_for(manager, jurisdiction="US-CO", email="appellant@example.com"):

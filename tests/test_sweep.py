@@ -337,7 +337,7 @@ def test_appeal_window_closing_is_recorded(submit, run, manager):
 
 def test_a_failing_timed_step_is_reported_and_the_rest_still_commits(working_case, submit, run, analyst,
                                                                      monkeypatch):
-    overdue = working_case()
+    working_case()  # an overdue case whose alert must still go out
     with at(T0):
         stuck = submit("US-CA", "opt_out_sale_sharing", requester_email="s@example.com")
 
