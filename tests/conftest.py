@@ -132,3 +132,14 @@ def submit_case(jurisdiction, request_type="access", **kw):
     if jurisdiction == "MX":
         kw.setdefault("data_description", "My order history")
     return services.submit_request(jurisdiction=jurisdiction, request_types=[request_type], **kw)[0]
+
+
+@pytest.fixture
+def now(request, time_machine):
+    """Freeze time, starting at the test module's T0 if it has one; `now(moment)` moves it."""
+    def _now(moment):
+        time_machine.move_to(moment, tick=False)
+    start = getattr(request.module, "T0", None)
+    if start is not None:
+        _now(start)
+    return _now

@@ -16,12 +16,6 @@ def respond(case):
     return case.deadlines.filter(kind="respond").order_by("-id").first()
 
 
-@pytest.fixture
-def now(time_machine):
-    def _now(moment):
-        time_machine.move_to(moment, tick=False)
-    return _now
-
 
 # --- gdpr ----------------------------------------------------------------------------------------
 

@@ -29,13 +29,6 @@ def dates(d):
     return d.start_date, d.due_date, d.extended_due_date
 
 
-@pytest.fixture
-def now(time_machine):
-    def _now(moment):
-        time_machine.move_to(moment, tick=False)
-    _now(T0)
-    return _now
-
 
 @pytest.fixture
 def mx_case(submit, manager, now):

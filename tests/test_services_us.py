@@ -41,13 +41,6 @@ def last_event_id(case):
     return case.events.order_by("-id").values_list("id", flat=True).first()
 
 
-@pytest.fixture
-def now(time_machine):
-    def _now(moment):
-        time_machine.move_to(moment, tick=False)
-    _now(T0)
-    return _now
-
 
 def open_case(submit, jurisdiction="US-CA", request_type="access", manager=None, **kw):
     case = submit(jurisdiction, request_type, **kw)
