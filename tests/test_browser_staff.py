@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Deadline, Event
-from tests.conftest import make_user
+from tests.fixtures import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("stray_connection_reaper")]

@@ -13,7 +13,7 @@ from django_fsm import ConcurrentTransition
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Deadline, Event, State
 from requests_app.services import Conflict, ServiceError
-from tests.conftest import make_user
+from tests.fixtures import make_user
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 needs_postgres = pytest.mark.skipif(

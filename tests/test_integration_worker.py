@@ -23,7 +23,7 @@ from django.utils import timezone
 from requests_app import services, sweep
 from requests_app.models import DataSubjectRequest, Deadline, Event, Notification, NotificationStatus
 
-from .conftest import IN_CI, make_user, subprocess_database_url
+from .fixtures import IN_CI, make_user, subprocess_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ import time_machine
 from requests_app import selectors, services
 from requests_app.models import State
 from requests_app.selectors import QueueFilters, decorate, queue
-from tests.conftest import submit_case as submit
+from tests.fixtures import submit_case as submit
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in California
@@ -141,7 +141,7 @@ def test_visibility_analyst_sees_own_and_unassigned_manager_and_auditor_see_all(
 
 @pytest.fixture
 def make_user_fixture(db):
-    from tests.conftest import make_user
+    from tests.fixtures import make_user
 
     return make_user
 

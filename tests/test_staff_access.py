@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Event, State
-from tests.conftest import make_user
+from tests.fixtures import make_user
 
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)
 

@@ -302,7 +302,7 @@ def test_notes_are_internal_and_audited(client, manager):
 
 
 def test_second_editor_gets_a_conflict_and_keeps_what_they_typed(client, manager):
-    from tests.conftest import make_user
+    from tests.fixtures import make_user
 
     other = make_user("max", "manager")
     client.force_login(manager)
@@ -389,7 +389,7 @@ def test_letter_download_is_audited_and_permission_checked(client, manager, anal
 
 
 def test_attachment_download_is_permission_checked(client, manager, analyst):
-    from tests.conftest import make_user
+    from tests.fixtures import make_user
 
     case = services.submit_request(
         jurisdiction="US-CA", request_types=["access"], requester_name="Ana", requester_email="ana@example.com",

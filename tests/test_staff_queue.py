@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Event
-from tests.conftest import submit_case as submit
+from tests.fixtures import submit_case as submit
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in California
@@ -120,7 +120,7 @@ def test_repeat_filter(frozen, client, manager):
 
 
 def test_analyst_sees_own_and_unassigned_only(frozen, client, manager, analyst):
-    from tests.conftest import make_user
+    from tests.fixtures import make_user
 
     other = make_user("olga", "analyst")
     mine, theirs, pool = (submit("DE", requester_email=f"{n}@example.com") for n in "mtp")

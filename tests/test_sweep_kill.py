@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from requests_app import services, sweep
 from requests_app.models import AlertLevel, DataSubjectRequest, Deadline, Event, Notification
-from tests.conftest import subprocess_database_url
+from tests.fixtures import subprocess_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
