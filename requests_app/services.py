@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from . import letters
+from . import hooks, letters
 from . import regimes as R
 from .clocks import end_of_day, local_date
 from .deadlines import compute_due
@@ -61,10 +61,12 @@ def _label(user) -> str:
 def record(case, kind: str, *, user=None, actor_label: str | None = None, from_state: str = "",
            to_state: str = "", reason: str = "", data: dict | None = None, public: bool = False,
            appeal=None) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         case=case, appeal=appeal, actor=user, actor_label=actor_label or _label(user), kind=kind,
         from_state=from_state, to_state=to_state, reason=reason, data=data or {}, public=public,
     )
+    hooks.send_on_commit(hooks.event_recorded, event=event)
+    return event
 
 
 def _lock(case, expected_version: int | None = None) -> DataSubjectRequest:

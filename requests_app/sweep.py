@@ -51,6 +51,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import hooks
 from . import regimes as R
 from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
 from .outbox import queue_emails
@@ -212,6 +213,7 @@ class SweepResult:
     windows_closed: int = 0
     window_errors: int = 0
     digests: int = 0
+    steps: dict = field(default_factory=dict)  # what the capabilities' sweep steps did (hooks.sweep_step)
     ms: dict = field(default_factory=dict)  # where the time went, per phase (logged; the bench prints it)
 
     def timed(self, phase: str, since: float) -> float:
@@ -242,9 +244,11 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
                 managers = manager_emails()
             result.batches += 1
             t = _process_batch(claims, th, result, managers, t)
+            hooks.send_on_commit(hooks.clocks_alerted, claims=claims)
         result.timed("commit", t)  # includes publishing the digests' send tasks (on_commit)
         if not more:
             break
+    result.steps = hooks.run_sweep_steps(now)
     if result.claimed:
         log.info("deadline sweep %s: %s", result.run, result.as_dict())
     return result
