@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app import regimes as R
-from requests_app.deadlines import calculate
+from requests_app.deadlines import calculate, explain_text
 
 
 class Command(BaseCommand):
@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--decision-sent", help="date the decision was sent (appeal window)")
         parser.add_argument("--appeal-received", help="date the appeal was received (appeal decision clock)")
         parser.add_argument("--communicated", help="lfpdppp: date admissibility was communicated (effective clock)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--json", action="store_true",
+                            help="print one JSON object (each clock with its derivation)")
+        parser.add_argument("--explain", action="store_true",
+                            help="show how each date was reached, step by step, with the law's source")
 
     def handle(self, *args, **opts):
         try:
@@ -32,9 +35,9 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps({
                 "regime": result["regime"], "request_type": result["request_type"],
-                "jurisdiction": result["jurisdiction"],
+                "jurisdiction": result["jurisdiction"], "calendar": result["calendar"],
                 "clocks": {name: c.as_json() for name, c in clocks.items()},
-            }))
+            }, ensure_ascii=False))
             return
         regime = R.regime(result["regime"])
         self.stdout.write(f"{result['jurisdiction']} → {regime.code} ({regime.law}), request type "
@@ -45,3 +48,12 @@ class Command(BaseCommand):
             ext = f"; extendable to {c.extended_due:%a %Y-%m-%d}" if c.extended_due else "; no extension"
             self.stdout.write(f"  {name:<20} due {c.due:%a %Y-%m-%d} (start {c.start}, {c.rule.period}"
                               f"{', rolled to a working day' if c.rule.roll_forward else ''}){ext}  [{c.rule.source}]")
+            if opts["explain"]:
+                self.stdout.write(_indent(explain_text(c.derivation)))
+                if c.extended_derivation:
+                    self.stdout.write(f"  {name} if extended:")
+                    self.stdout.write(_indent(explain_text(c.extended_derivation)))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"      {line}" for line in text.splitlines())
