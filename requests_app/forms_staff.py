@@ -356,20 +356,45 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def jurisdiction_choices() -> list:
+    """Every jurisdiction the registry knows, grouped under its regime (the calculator's select)."""
+    from .calculator_choices import jurisdiction_groups
+
+    return [("", _("Choose a country or US state"))] + jurisdiction_groups()
+
+
+def request_type_choices(jurisdiction: str | None) -> list:
+    """The request types of the chosen jurisdiction's regime; before one is chosen, all of them,
+    grouped by regime (without JavaScript the page offers them all, then narrows on submit)."""
+    from .calculator_choices import request_type_groups
+
+    return [("", _("Choose a request type"))] + request_type_groups(jurisdiction)
+
+
 class CalculatorForm(forms.Form):
-    """The inputs of `manage.py dsar_deadlines`."""
+    """The inputs of `manage.py dsar_deadlines`. Jurisdiction and request type are selects (issue 11);
+    they stay free-text fields underneath, so that the registry gives the error message."""
 
     jurisdiction = forms.CharField(max_length=8, help_text=_("ISO 3166-1 alpha-2 (DE, GB, BR, MX) or a US "
                                                              "state (US-CA)"),
-                                   widget=forms.TextInput(attrs={"list": "jurisdictions", "autocomplete": "off"}))
+                                   widget=forms.Select(attrs={"data-calc": "jurisdiction"}))
     request_type = forms.CharField(label=_("Request type"), max_length=40,
-                                   widget=forms.TextInput(attrs={"list": "request-types", "autocomplete": "off"}))
+                                   widget=forms.Select(attrs={"data-calc": "request_type"}))
     received = forms.DateField(widget=DateInput, help_text=_("lfpdppp: the complete request; nrs603a: the verified "
                                                             "request"))
     decision_sent = forms.DateField(required=False, widget=DateInput, label=_("Decision sent"))
     appeal_received = forms.DateField(required=False, widget=DateInput, label=_("Appeal received"))
     communicated = forms.DateField(required=False, widget=DateInput,
                                    label=_("Admissibility communicated (lfpdppp)"))
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and data.get("jurisdiction"):
+            data = data.copy()
+            data["jurisdiction"] = data["jurisdiction"].strip().upper()
+        super().__init__(data, *args, **kwargs)
+        chosen = (self.data.get("jurisdiction") if self.is_bound else None) or self.initial.get("jurisdiction")
+        self.fields["jurisdiction"].widget.choices = jurisdiction_choices()
+        self.fields["request_type"].widget.choices = request_type_choices(chosen)
 
     def clean(self):
         data = super().clean()

@@ -162,16 +162,22 @@ class DeadlineItem:
     extended: bool
     status: str
     is_open: bool
+    explanation: str = ""  # how the date was reached, in one plain line (issue 17)
 
 
 def deadlines(rows) -> list[DeadlineItem]:
     """The legal clocks, open ones first; closed ones are kept as a record of what was met."""
+    from .derivations import deadline_derivation, plain_sentence
+
     items = []
     for d in rows:
         label = DEADLINE_LABELS.get(d.kind)
         if label is None:
             continue
-        items.append(DeadlineItem(label(), d.due_date, d.extended, d.get_status_display(), d.is_open))
+        explained = deadline_derivation(d)
+        items.append(DeadlineItem(label(), d.due_date, d.extended, d.get_status_display(), d.is_open,
+                                  plain_sentence(explained.derivation, restarted=d.restarts > 0)
+                                  if explained.consistent else ""))
     items.sort(key=lambda i: (not i.is_open, i.date))
     return items
 

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import letters, selectors, services
+from .. import calculator_choices, derivations, letters, selectors, services
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -432,10 +432,12 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         if e.kind in CLOCK_EVENTS and e.data.get("clock"):
             history.setdefault((e.data["clock"], e.appeal_id), []).append(e)
     clocks = []
+    explained = derivations.case_derivations(case, deadlines, events)
     for d in deadlines:
         unit = selectors.clock_unit(case.regime, case.request_type, d.kind)
         left = selectors.time_left(d.due_at, case.jurisdiction, unit, now)[1] if d.is_open else None
         clocks.append({"d": d, "unit": unit, "left": left, "history": history.get((d.kind, d.appeal_id), []),
+                       "derivation": explained[d.pk],
                        "alert": selectors.alert_for(d.due_at, now) if d.is_open and d.is_obligation else "",
                        "rule": case.regime_info.any_clock(d.kind, case.request_type)})
     ctx_cache: dict = {}
@@ -695,7 +697,11 @@ def letter_download(request, pk, part: str = "pdf"):
 @require_GET
 @staff_required
 def calculator(request):
-    form = F.CalculatorForm(request.GET or None)
+    if "choose" in request.GET:
+        # Without JavaScript: the jurisdiction was chosen; offer its request types, no errors yet.
+        form = F.CalculatorForm(initial=request.GET.dict())
+    else:
+        form = F.CalculatorForm(request.GET or None)
     result = error = None
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
@@ -705,14 +711,14 @@ def calculator(request):
                                communicated=d.get("communicated"))
         except (R.RegimeError, ValueError) as exc:
             error = str(exc)
-    jurisdictions = ["AT", "BE", "BR", "DE", "ES", "FR", "GB", "IE", "IT", "MX", "NL", "US-CA", "US-CO", "US-CT",
-                     "US-NV", "US-UT", "US-VA", "US-NY"]
-    types = sorted({rt.code for r in R.REGIMES.values() for rt in r.request_types})
+    rows = [{"name": name, "c": c, "x": derivations.Explained(c.derivation, True),
+             "xe": derivations.Explained(c.extended_derivation, True) if c.extended_derivation else None}
+            for name, c in (result["clocks"].items() if result else ())]
     return _render(request, "requests_app/staff/calculator.html", {
-        "form": form, "result": result, "error": error,
+        "form": form, "result": result, "error": error, "rows": rows,
         "regime": R.regime(result["regime"]) if result else None,
         "command": form.command_line() if result else "",
-        "jurisdictions": jurisdictions, "types": types,
+        "calculator_data": calculator_choices.script_data(),
     })
 
 
