@@ -87,7 +87,9 @@ def _start_candidates(deadline, rule: R.ClockRule, started_event) -> list:
     by_event = {
         R.RECEIVED: case.received_at, R.COMPLETE_REQUEST: case.received_at, R.VERIFIED: case.verified_at,
         R.INFORMATION_REQUESTED: case.information_requested_at, R.DECISION_SENT: case.decision_sent_at,
-        R.APPEAL_RECEIVED: deadline.appeal.received_at if deadline.appeal_id else None,
+        # only an appeal already loaded: a page must not pay one query per clock
+        R.APPEAL_RECEIVED: deadline.appeal.received_at if deadline.appeal_id and type(deadline).appeal.is_cached(
+            deadline) else None,
     }
     return [by_event.get(rule.starts), started_event.created_at if started_event else None]
 
@@ -158,10 +160,13 @@ def _derive(deadline, rule, jur, start, moment, restarts, pauses, extension) -> 
 
 
 def case_derivations(case, deadlines, events) -> dict[int, Explained]:
-    """Every clock of a case, from rows and events already loaded (no further query)."""
+    """Every clock of a case, from rows and events already loaded (one more query: its appeals)."""
     found = events_by_deadline(deadlines, events)
+    appeals = {a.pk: a for a in case.appeals.all()} if any(d.appeal_id for d in deadlines) else {}
     for d in deadlines:
         d.case = case
+        if d.appeal_id in appeals:
+            d.appeal = appeals[d.appeal_id]
     return {d.pk: deadline_derivation(d, found[d.pk]) for d in deadlines}
 
 

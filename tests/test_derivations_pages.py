@@ -188,3 +188,27 @@ def test_it_shows_the_derivation_and_the_calendar_on_the_calculator(client, anal
     html = client.get(CALC, {"jurisdiction": "DE", "request_type": "access", "received": "2026-01-31"}).content.decode()
     assert "2026-02 has no day 31: its last day, Sat 2026-02-28." in html
     assert "If extended: 3 months from the same start" in html
+
+
+def test_it_explains_the_appeal_clocks_from_the_decision_and_the_appeal(client, submit, run, manager, now,
+                                                                        django_assert_max_num_queries):
+    denver = ZoneInfo("America/Denver")
+    now(dt.datetime(2026, 3, 2, 10, tzinfo=denver))
+    case = services.verify_identity(services.confirm_email(submit("US-CO", "deletion")), manager, method="Login")
+    now(dt.datetime(2026, 4, 10, 16, tzinfo=denver))
+    case = run(services.deny, case, manager, reasons="We hold no data about you.")
+    now(dt.datetime(2026, 5, 1, 20, 30, tzinfo=denver))  # 2 May in UTC, 1 May in Colorado
+    appeal = run(services.file_appeal, case, statement="You do hold my data")
+    deadlines, found = explained(case)
+    by_kind = {d.kind: d for d in deadlines}
+    window, decision = found[by_kind["appeal_window"].pk], found[by_kind["appeal_respond"].pk]
+    assert window.derivation.steps[0].details["event"] == "decision_sent"
+    assert window.derivation.steps[0].date == dt.date(2026, 4, 10)
+    start = decision.derivation.steps[0]
+    assert (start.date, start.details["moment"], start.details["utc_offset"]) == (
+        dt.date(2026, 5, 1), appeal.received_at.isoformat(), "-06:00")
+    assert decision.derivation.step("rule").details["source"] == "C.R.S. 6-1-1306(3)(b)"
+    for d in deadlines:
+        assert found[d.pk].consistent and replay(found[d.pk].derivation) == d.due_date, d.kind
+    with django_assert_max_num_queries(7):  # the status page explains every clock without a query per clock
+        assert "45 days from April 10" in client.get(f"/status/{make_token(case, STATUS)}/").content.decode()
