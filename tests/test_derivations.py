@@ -234,7 +234,7 @@ def test_it_prints_the_derivation_with_explain():
     text = out.getvalue()
     assert "Counted 15 business days after Fri 2026-03-20" in text
     assert "not counted: Tue 2026-03-31, a public holiday (Cesar Chavez Day)" in text
-    assert "11 CCR §7026(f), §7027(g)" in text and "Holiday calendar: US-CA, from the `holidays` library" in text
+    assert "11 CCR §7026(f), §7027(g)" in text and "Holiday calendar: US-CA, from the holidays library, release" in text
     assert text.index("1. Started when the request was received") < text.index("Due Mon 2026-04-13")
 
 
