@@ -336,7 +336,7 @@ def explain_lines(derivation: Derivation | dict) -> list[tuple[str, list[str]]]:
     calendar = data["calendar"]
     if calendar.get("country"):
         where = calendar["country"] + (f"-{calendar['subdivision']}" if calendar.get("subdivision") else "")
-        lines.append((f"Holiday calendar: {where}, from the holidays library, release {calendar["holidays_version"]} "
+        lines.append((f"Holiday calendar: {where}, from the holidays library, release {calendar['holidays_version']} "
                       "(public holidays).", []))
     else:
         lines.append(("Holiday calendar: none (weekends only).", []))
