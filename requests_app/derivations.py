@@ -20,7 +20,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from . import regimes as R
-from .clocks import WEEKEND, Derivation, Pause, local_date
+from .clocks import WEEKEND, Derivation, HolidayCalendar, Pause, local_date
 from .deadlines import Extension, Restart, derive, explain_lines
 
 CLOCK_EVENTS = ("clock_started", "clock_closed", "clock_paused", "clock_resumed", "clock_restarted",
@@ -199,8 +199,6 @@ def _and(items: list[str]) -> str:
 
 def _holiday(derivation: Derivation, day: dt.date, reason: str) -> str:
     """The holiday's name in the requester's language where the calendar has it."""
-    from .clocks import HolidayCalendar
-
     cal = derivation.calendar
     if cal.get("country"):
         name = HolidayCalendar(cal["country"], cal.get("subdivision")).holiday_name(day, get_language())

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import regimes as R
+from .calculator_choices import jurisdiction_groups, request_type_groups
 from .models import OPEN_STATES, AppealState, Awaiting, State
 from .selectors import DENIAL_BASES, QueueFilters
 
@@ -358,16 +359,12 @@ class DateInput(forms.DateInput):
 
 def jurisdiction_choices() -> list:
     """Every jurisdiction the registry knows, grouped under its regime (the calculator's select)."""
-    from .calculator_choices import jurisdiction_groups
-
     return [("", _("Choose a country or US state"))] + jurisdiction_groups()
 
 
 def request_type_choices(jurisdiction: str | None) -> list:
     """The request types of the chosen jurisdiction's regime; before one is chosen, all of them,
     grouped by regime (without JavaScript the page offers them all, then narrows on submit)."""
-    from .calculator_choices import request_type_groups
-
     return [("", _("Choose a request type"))] + request_type_groups(jurisdiction)
 
 

@@ -12,6 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from . import regimes as R
+from .derivations import deadline_derivation, plain_sentence
 from .models import AppealState, Awaiting, State
 
 LETTER_LABELS = {
@@ -167,8 +168,6 @@ class DeadlineItem:
 
 def deadlines(rows) -> list[DeadlineItem]:
     """The legal clocks, open ones first; closed ones are kept as a record of what was met."""
-    from .derivations import deadline_derivation, plain_sentence
-
     items = []
     for d in rows:
         label = DEADLINE_LABELS.get(d.kind)
