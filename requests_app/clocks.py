@@ -237,8 +237,10 @@ class ReplayError(ValueError):
 
 
 def utc_offset(moment: dt.datetime, tz: str) -> str:
-    text = moment.astimezone(ZoneInfo(tz)).strftime("%z")  # "+0100"
-    return f"{text[:3]}:{text[3:]}"
+    """The zone's offset from UTC at that moment, e.g. "-07:00"."""
+    seconds = int(moment.astimezone(ZoneInfo(tz)).utcoffset().total_seconds())
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
+    return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def skip_reason(day: dt.date, calendar: HolidayCalendar) -> str:

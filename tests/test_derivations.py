@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from requests_app import regimes as R
 from requests_app.clocks import (
-    ReplayError,
     Pause,
+    ReplayError,
     end_of_day,
     replay,
 )
