@@ -212,3 +212,71 @@ def test_it_explains_the_appeal_clocks_from_the_decision_and_the_appeal(client, 
         assert found[d.pk].consistent and replay(found[d.pk].derivation) == d.due_date, d.kind
     with django_assert_max_num_queries(7):  # the status page explains every clock without a query per clock
         assert "45 days from April 10" in client.get(f"/status/{make_token(case, STATUS)}/").content.decode()
+
+
+# --- property: whatever happens to a case, each stored clock's derivation adds up ----------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FLOWS = {"GB": "access", "MX": "access", "US-CO": "deletion", "US-CA": "access"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(jurisdiction=st.sampled_from(["GB", "GB", "GB", "MX", "US-CO", "US-CA"]),  # UK: restarts and pauses
+       received=st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31),
+                             timezones=st.just(dt.timezone.utc)),
+       gaps=st.lists(st.integers(0, 20), min_size=6, max_size=6),
+       asks=st.lists(st.sampled_from([Awaiting.IDENTITY, Awaiting.CLARIFICATION, Awaiting.FEE]), min_size=1,
+                     max_size=2),
+       extend=st.booleans())
+def test_it_rebuilds_every_stored_clock_of_any_case_history(db, manager, jurisdiction, received, gaps, asks,
+                                                           extend):
+    import time_machine
+
+    moment = received
+
+    def later(days):
+        nonlocal moment
+        moment += dt.timedelta(days=days, hours=1)
+        return time_machine.travel(moment, tick=False)
+
+    with time_machine.travel(moment, tick=False):
+        case = services.submit_request(jurisdiction=jurisdiction, request_types=[FLOWS[jurisdiction]],
+                                       requester_name="Ana", requester_email=f"p{received.timestamp()}@example.com",
+                                       data_description="Orders")[0]
+        case = services.confirm_email(case)
+    try:
+        if jurisdiction == "MX":
+            with later(gaps[0] % 4):
+                case = services.request_information(case, manager, what=Awaiting.INFORMATION, message="ID?")
+            with later(gaps[1] % 9):
+                case = services.receive_reply(case, message="ACME-1")
+            with later(gaps[2]):
+                case = services.determine(case, manager, admissible=True)
+        else:
+            with later(0):
+                case = services.verify_identity(case, manager, method="Login")
+            for i, what in enumerate(asks if jurisdiction == "GB" else []):
+                with later(gaps[2 * i]):
+                    case = services.request_information(case, manager, what=what, message="Please")
+                with later(gaps[2 * i + 1]):
+                    case = services.receive_reply(case, message="Here")
+        if extend:
+            with later(gaps[4] % 10):
+                services.extend_deadline(case, manager, reason="Many systems")
+        if jurisdiction == "US-CO":
+            with later(gaps[5]):
+                case = services.deny(case, manager, reasons="No data")
+            with later(gaps[0]):
+                services.file_appeal(case, statement="You do")
+    except services.ServiceError:
+        pass  # a step the law refuses at that moment (e.g. an expired clock): the history so far stands
+    case.refresh_from_db()
+    deadlines, found = explained(case)
+    for d in deadlines:
+        x = found[d.pk]
+        assert x.consistent, (d.kind, d.due_date, x.derivation and x.derivation.due)
+        assert replay(x.as_dict()) == d.due_date
+        kinds = [s.kind for s in x.derivation.steps]
+        assert kinds.count("restart") == d.restarts and ("extension" in kinds) == d.extended
