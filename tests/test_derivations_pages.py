@@ -171,6 +171,10 @@ def test_it_offers_jurisdictions_by_regime_and_then_the_chosen_ones_request_type
     types = html[html.index('name="request_type"'):html.index("</select>", html.index('name="request_type"'))]
     assert re.findall(r'<option value="([a-z_]+)"', types) == ["access", "portability", "deletion", "opt_out"]
     assert "errorlist" not in html and '<option value="US-UT" selected>' in html
+    # Enter in a complete form presses the first submit button, "choose": it still calculates
+    html = client.get(CALC, {"jurisdiction": "US-UT", "request_type": "access", "received": "2026-03-02",
+                             "choose": "1"}).content.decode()
+    assert 'data-clock="respond" data-due="2026-04-16"' in html
     data = json.loads(re.search(r'<script id="calculator-data" type="application/json">(.*?)</script>', html,
                                 re.S).group(1))
     assert data["regimes"]["US-UT"] == "ucpa" and [t[0] for t in data["types"]["ucpa"]] == [

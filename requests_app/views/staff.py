@@ -697,11 +697,11 @@ def letter_download(request, pk, part: str = "pdf"):
 @require_GET
 @staff_required
 def calculator(request):
-    if "choose" in request.GET:
+    form = F.CalculatorForm(request.GET or None)
+    if "choose" in request.GET and not form.is_valid():
         # Without JavaScript: the jurisdiction was chosen; offer its request types, no errors yet.
+        # (A complete form submitted with Enter, whose first button this is, still calculates.)
         form = F.CalculatorForm(initial=request.GET.dict())
-    else:
-        form = F.CalculatorForm(request.GET or None)
     result = error = None
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
