@@ -33,6 +33,7 @@ from .clocks import (
     due_steps,
     end_of_day,
     local_date,
+    skip_reason,
     steps_end,
     utc_offset,
 )
@@ -140,8 +141,10 @@ def derive(
     steps += due_steps(current, period, calendar, roll=rule.roll_forward, pauses=tuple(pauses))
     due = steps_end(steps)
     expires = end_of_day(due, tz)
+    # Spec section 3: without roll forward a due date may be a weekend or holiday; say so.
+    resting = None if calendar.is_working_day(due) else skip_reason(due, calendar)
     steps.append(Step(DUE, due, details={"timezone": tz, "expires_at": expires.isoformat(),
-                                         "utc_offset": utc_offset(expires, tz)}))
+                                         "utc_offset": utc_offset(expires, tz), "non_working_day": resting}))
     return Derivation(rule.name, due, tuple(steps), calendar.as_dict())
 
 
@@ -333,6 +336,9 @@ def explain_lines(derivation: Derivation | dict) -> list[tuple[str, list[str]]]:
             expires = dt.datetime.fromisoformat(step["expires_at"])
             lines.append((f"Due {_d(step['date'])}: expires at the end of that day, 23:59:59 in {step['timezone']} "
                           f"(UTC{step['utc_offset']}), stored as {expires:%Y-%m-%d %H:%M:%S} UTC.", []))
+            if step.get("non_working_day"):
+                lines[-1][1].append(f"{_reason({'reason': step['non_working_day'], 'weekend': False})}: this rule "
+                                    "does not move the date (the earlier date is the safe one)")
     calendar = data["calendar"]
     if calendar.get("country"):
         where = calendar["country"] + (f"-{calendar['subdivision']}" if calendar.get("subdivision") else "")

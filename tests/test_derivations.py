@@ -249,3 +249,13 @@ def test_it_includes_the_derivation_in_json():
     assert {"date": "2026-09-16", "reason": "Independence Day"}.items() <= next(
         s for s in det["derivation"]["steps"] if s["date"] == "2026-09-16").items()
     assert data["calendar"]["country"] == "MX"
+
+
+def test_it_says_when_a_clock_without_roll_forward_ends_on_a_weekend_or_holiday():
+    sunday = calculate("US-CO", "access", "2026-03-05")["clocks"]["respond"].derivation
+    assert sunday.steps[-1].details["non_working_day"] == "weekend"
+    assert "a weekend day: this rule does not move the date" in explain_text(sunday)
+    tiradentes = calculate("BR", "anonymisation_blocking_deletion", "2026-04-06")["clocks"]["respond"].derivation
+    assert (tiradentes.due, tiradentes.steps[-1].details["non_working_day"]) == (D(2026, 4, 21), "Tiradentes' Day")
+    rolled = calculate("DE", "access", "2026-01-31")["clocks"]["respond"].derivation
+    assert rolled.steps[-1].details["non_working_day"] is None
