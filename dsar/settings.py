@@ -31,9 +31,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "requests_app",
+    "requests_app.ops",
 ]
 
 MIDDLEWARE = [
+    "requests_app.ops.logs.RequestIdMiddleware",
+    "requests_app.ops.metrics.LatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "requests_app.ops.context.timers_banner",
             ],
         },
     },
@@ -220,12 +224,34 @@ DSAR_CONTROLLERS = {
     },
 }
 
+# Structured JSON logs in production (LOG_FORMAT=json), each line with the request id that caused it.
+LOG_FORMAT = env("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "requests_app.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- operations (requests_app/ops) ----------------------------------------------------------------
+# /metrics needs this bearer token; production refuses to start without one unless metrics are off.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_REQUIRED = env.bool("METRICS_REQUIRED", default=PRODUCTION)
+# Closed cases keep their records this long, then the requester's data is redacted (11 CCR §7101:
+# at least 24 months; the check refuses less).
+DSAR_RETENTION_MONTHS = env.int("DSAR_RETENTION_MONTHS", default=24)
+CELERY_BEAT_SCHEDULE.update({
+    "timers-watchdog": {"task": "requests_app.ops.tasks.watchdog", "schedule": 60.0, "options": {"expires": 60}},
+    "retention": {"task": "requests_app.ops.tasks.apply_retention", "schedule": crontab(hour=3, minute=41),
+                  "options": {"expires": 6 * 3600}},
+})
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
