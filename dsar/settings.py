@@ -120,6 +120,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Shared file storage for several hosts: STORAGE_URL=s3://bucket?endpoint_url=…&region_name=… puts
+# letters, uploads and packages in S3-compatible object storage (credentials: AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY or the instance's role). Unset: the local file system (the embedded default).
+STORAGE_URL = env("STORAGE_URL", default="")
+if STORAGE_URL:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from botocore.config import Config as _BotoConfig
+
+    _store = urlsplit(STORAGE_URL)
+    if _store.scheme != "s3" or not _store.netloc:
+        raise environ.ImproperlyConfigured(f"STORAGE_URL must look like s3://bucket?endpoint_url=…, not {STORAGE_URL!r}")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": _store.netloc, "location": _store.path.strip("/"),
+        "file_overwrite": False,  # letters and uploads are records: a name is never reused
+        "default_acl": None, "querystring_auth": True,  # private objects, served only through our views
+        "client_config": _BotoConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3}),
+        **dict(parse_qsl(_store.query)),
+    }}
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
     "requests_app.uploads.SizeCappedUploadHandler",  # never stores more than the 10 MB limit

@@ -26,3 +26,19 @@ def retention_period(app_configs, **kwargs):
         return [checks.Error(f"DSAR_RETENTION_MONTHS={months} is shorter than the 24 months 11 CCR §7101 requires",
                              hint="It may lengthen the period, never shorten it.", id="ops.E002")]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def object_storage(app_configs, **kwargs):
+    """With STORAGE_URL set, the bucket must answer before the app serves (letters and uploads live there)."""
+    if "s3" not in settings.STORAGES["default"]["BACKEND"].lower():
+        return []
+    from django.core.files.storage import default_storage
+
+    try:
+        default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
+    except Exception as exc:  # noqa: BLE001 - unreachable, refused, no such bucket, no permission
+        return [checks.Error(f"The object store for STORAGE_URL cannot be used: {type(exc).__name__}: {exc}",
+                             hint="Check STORAGE_URL's bucket and endpoint_url and the credentials "
+                                  "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).", id="ops.E003")]
+    return []
