@@ -31,9 +31,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "requests_app",
+    "requests_app.ops",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "mozilla_django_oidc",
+    "requests_app.accounts",
 ]
 
 MIDDLEWARE = [
+    "requests_app.ops.logs.RequestIdMiddleware",
+    "requests_app.ops.metrics.LatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -41,6 +48,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "requests_app.accounts.sessions.SessionEpochMiddleware",
+    "requests_app.accounts.otp.RequireOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -58,6 +68,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "requests_app.ops.context.timers_banner",
+                "requests_app.accounts.oidc.context",
             ],
         },
     },
@@ -94,6 +106,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- staff sign-in (requests_app/accounts) ---------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Single sign-on with the company's OpenID Connect provider: set the client and the provider's
+# endpoints (from its /.well-known/openid-configuration); roles come from OIDC_ROLE_CLAIM's values.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)  # never hang a sign-in on a slow provider
+OIDC_ROLE_CLAIM = env("OIDC_ROLE_CLAIM", default="groups")
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})  # "dsar-managers=manager,dsar-analysts=analyst"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refused"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("requests_app.accounts.oidc.RoleMappingBackend")
+# Password sign-in needs a TOTP code too (django-otp); identity-provider sign-in follows its own MFA.
+DSAR_STAFF_OTP_REQUIRED = env.bool("DSAR_STAFF_OTP_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = "DSAR privacy team"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -116,6 +150,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
                     if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Shared file storage for several hosts: STORAGE_URL=s3://bucket?endpoint_url=…&region_name=… puts
+# letters, uploads and packages in S3-compatible object storage (credentials: AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY or the instance's role). Unset: the local file system (the embedded default).
+STORAGE_URL = env("STORAGE_URL", default="")
+if STORAGE_URL:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from botocore.config import Config as _BotoConfig
+
+    _store = urlsplit(STORAGE_URL)
+    if _store.scheme != "s3" or not _store.netloc:
+        raise environ.ImproperlyConfigured(f"STORAGE_URL must look like s3://bucket?endpoint_url=…, not {STORAGE_URL!r}")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": _store.netloc, "location": _store.path.strip("/"),
+        "file_overwrite": False,  # letters and uploads are records: a name is never reused
+        "default_acl": None, "querystring_auth": True,  # private objects, served only through our views
+        "client_config": _BotoConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3}),
+        **dict(parse_qsl(_store.query)),
+    }}
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
     "requests_app.uploads.SizeCappedUploadHandler",  # never stores more than the 10 MB limit
@@ -220,12 +273,34 @@ DSAR_CONTROLLERS = {
     },
 }
 
+# Structured JSON logs in production (LOG_FORMAT=json), each line with the request id that caused it.
+LOG_FORMAT = env("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "requests_app.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- operations (requests_app/ops) ----------------------------------------------------------------
+# /metrics needs this bearer token; production refuses to start without one unless metrics are off.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_REQUIRED = env.bool("METRICS_REQUIRED", default=PRODUCTION)
+# Closed cases keep their records this long, then the requester's data is redacted (11 CCR §7101:
+# at least 24 months; the check refuses less).
+DSAR_RETENTION_MONTHS = env.int("DSAR_RETENTION_MONTHS", default=24)
+CELERY_BEAT_SCHEDULE.update({
+    "timers-watchdog": {"task": "requests_app.ops.tasks.watchdog", "schedule": 60.0, "options": {"expires": 60}},
+    "retention": {"task": "requests_app.ops.tasks.apply_retention", "schedule": crontab(hour=3, minute=41),
+                  "options": {"expires": 6 * 3600}},
+})
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,6 +6,8 @@ core importing them: the core sends, the apps subscribe in their AppConfig.ready
   an exception in one is logged and never reaches the person whose action caused the event.
 - ``clocks_alerted`` (kwargs ``claims``: the sweep's Claim tuples): sent after a sweep batch that
   claimed due-soon, urgent or overdue steps has committed.
+- ``sweep_completed`` (kwargs ``result``: the SweepResult, ``started``: its start): sent when a sweep
+  ran to its end (the operations app records it: the timers' dead man's switch).
 - ``sweep_step``: registers ``fn(now) -> dict`` that the one deadline sweep runs after its own
   claims, each step isolated (one failing step never stops the others or the sweep): the
   capabilities' reminders and escalations ride the same loop instead of running their own.
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 event_recorded = Signal()
 clocks_alerted = Signal()
+sweep_completed = Signal()
 
 _SWEEP_STEPS: dict[str, Callable] = {}
 

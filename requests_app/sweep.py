@@ -249,6 +249,9 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
         if not more:
             break
     result.steps = hooks.run_sweep_steps(now)
+    for receiver, error in hooks.sweep_completed.send_robust(sender=None, result=result, started=now):
+        if isinstance(error, Exception):
+            log.error("sweep_completed receiver %r failed", receiver, exc_info=error)
     if result.claimed:
         log.info("deadline sweep %s: %s", result.run, result.as_dict())
     return result
