@@ -33,6 +33,17 @@ def business_id() -> str:
     return value
 
 
+def business_entry() -> dict:
+    """Our entry for the DRP Covered Business directory (§3.05.2), to send to the network operators."""
+    from .protocol import EXERCISES, SPELLINGS
+
+    actions = sorted({e for table in EXERCISES.values() for e in table} - set(SPELLINGS) - {"correction"})
+    return {"id": getattr(settings, "DRP_BUSINESS_ID", ""), "name": settings.DSAR_CONTROLLERS["us"]["name"],
+            "logo": None, "api_base": absolute_url("/"), "supported_actions": actions,
+            "supported_verifications": ["email"], "web_url": absolute_url("/"),
+            "technical_contact": settings.DSAR_TEAM_EMAIL, "business_contact": settings.DSAR_TEAM_EMAIL}
+
+
 # --- agents --------------------------------------------------------------------------------------
 
 @transaction.atomic

@@ -5,6 +5,7 @@ The API views take no cookies (csrf_exempt): each authenticates by signature and
 Every refusal answers with the §3.06 error object, is logged, and writes nothing."""
 from __future__ import annotations
 
+import json
 import logging
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from requests_app import ratelimit
 from requests_app import services as core
 from requests_app.models import State
+from requests_app.outbox import queue_email
 from requests_app.views.staff import _render, staff_required
 
 from . import callbacks, services
@@ -152,16 +154,21 @@ def verify(request, request_id):
         if not ratelimit.allow(request, "drp-verify", email=case.requester_email):
             status = 429
         elif case.is_open:
-            with transaction.atomic():
-                if case.state == State.SUBMITTED:
-                    core.notify_requester(case, "confirm_email", confirm_url=core.confirm_url(case), batch=[case],
-                                          resent=True)
-                else:
-                    core.notify_requester(case, "status_link")
+            _send_link(case)
             sent = True
     return render(request, "drp/verify.html", {
         "drp": drp, "case": case, "email": _mask(case.requester_email), "sent": sent, "throttled": status == 429,
         "confirming": case.state == State.SUBMITTED}, status=status)
+
+
+def _send_link(case) -> None:
+    """To the consumer's own address only (the core's notify_requester copies the agent)."""
+    extra = {"confirm_url": core.confirm_url(case), "batch": [case], "resent": True} \
+        if case.state == State.SUBMITTED else {}
+    kind = "confirm_email" if extra else "status_link"
+    with transaction.atomic():
+        queue_email(kind, [case.requester_email], context=core._email_context(case, **extra),
+                    language=case.language, case=case)
 
 
 def _mask(email: str) -> str:
@@ -198,6 +205,7 @@ def agents(request):
     rows = [(a, counts.get(a.pk, {})) for a in Agent.objects.all()]
     return _render(request, "drp/agents.html", {
         "rows": rows, "form": form, "business_id": getattr(settings, "DRP_BUSINESS_ID", ""),
+        "business_entry": json.dumps(services.business_entry(), indent=2),
         "can_manage": request.user.has_perm("requests_app.assign_case")}, status=status)
 
 
