@@ -45,8 +45,16 @@ def timeouts() -> tuple[float, float]:
     return (getattr(settings, "DRP_CALLBACK_CONNECT_TIMEOUT", 3.0), getattr(settings, "DRP_CALLBACK_READ_TIMEOUT", 10.0))
 
 
+# What can change a status object (state, awaiting, the response clock): a transition, or a clock
+# moved without one. Each commit that changes a status records at least one of these, and the
+# status is read after that commit, so the other events (several per action) cost no query.
+CLOCK_EVENTS = frozenset({"deadline_extended", "clock_restarted", "clock_resumed", "clock_paused"})
+
+
 def on_event_recorded(sender, event, **kwargs) -> None:
     """hooks.event_recorded receiver (after commit): queue a callback if the status changed."""
+    if event.kind == "submitted" or not (event.to_state or event.kind in CLOCK_EVENTS):
+        return  # the agent has the first status from the answer to its POST
     drp_id = DrpRequest.objects.filter(case_id=event.case_id).exclude(status_callback="") \
         .values_list("pk", flat=True).first()
     if drp_id is not None:

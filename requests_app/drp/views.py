@@ -100,11 +100,13 @@ def exercise(request):
         _throttle(request)
         body = _body(request)
         agent = _agent(request)
-        drp, _ = services.file_request(agent, body)
+        drp, created = services.file_request(agent, body)
     except DrpError as exc:
         return _error(request, exc, agent)
+    if not created:  # a retry: the request as it stands now
+        return JsonResponse(services.status_object(drp))
     log.info("DRP request %s filed by agent %s as %s", drp.request_id, agent.agent_id, drp.case.reference)
-    return JsonResponse(drp.last_status or services.status_object(drp))
+    return JsonResponse(drp.last_status)
 
 
 @csrf_exempt

@@ -116,3 +116,14 @@ def test_it_sends_nothing_for_a_request_without_a_callback(now, db, api, agent, 
     body = agent.file(api).json()
     run(core.confirm_email, DrpRequest.objects.get(request_id=body["request_id"]).case)
     assert not StatusCallback.objects.exists()
+
+
+def test_it_tells_the_agent_of_an_extension_that_changes_no_state(file_with, receiver, run, manager):
+    server = receiver()
+    drp = file_with(server.url)
+    run(core.confirm_email, drp.case)
+    run(core.extend_deadline, drp.case, manager, reason="Twelve systems to search")
+    last = json.loads(server.received[-1]["body"])
+    assert len(server.received) == 2 and last["status"] == "in_progress"
+    assert "Twelve systems to search" in last["processing_details"]
+    assert last["expected_by"] == "2026-06-01T06:59:59.999999Z"

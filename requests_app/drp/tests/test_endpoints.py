@@ -112,6 +112,16 @@ def test_it_files_a_replayed_body_or_a_reused_agent_request_id_once(db, api, age
     assert DataSubjectRequest.objects.count() == 1
 
 
+def test_it_answers_a_retry_with_the_status_as_it_stands_now(db, api, agent, run):
+    from requests_app import services as core
+
+    _, body, headers = agent.exercise_request(exercise="sale:opt-out")
+    assert api.post("/v1/data-rights-request", body, content_type="text/plain", **headers).json()["reason"]
+    run(core.confirm_email, DrpRequest.objects.get().case)
+    again = api.post("/v1/data-rights-request", body, content_type="text/plain", **headers).json()
+    assert again["status"] == "in_progress" and "reason" not in again
+
+
 def _now():
     return dt.datetime.now(dt.timezone.utc)
 
