@@ -127,3 +127,8 @@ def test_it_tells_the_agent_of_an_extension_that_changes_no_state(file_with, rec
     assert len(server.received) == 2 and last["status"] == "in_progress"
     assert "Twelve systems to search" in last["processing_details"]
     assert last["expected_by"] == "2026-06-01T06:59:59.999999Z"
+
+
+def test_it_costs_an_idle_sweep_one_indexed_query(db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert callbacks.retry_due(T0) == {"published": 0}
