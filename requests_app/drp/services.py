@@ -89,6 +89,9 @@ def remove_agent(agent_id: str) -> Agent:
     return agent
 
 
+TOKENS_KEPT = 5
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -103,7 +106,11 @@ def pair(agent_id: str, body: bytes, now=None) -> dict:
     obj = P.verify(signed, agent.verify_key)
     P.check_claims(obj, agent_id=agent.agent_id, business_id=business_id(), now=now)
     token = base64.urlsafe_b64encode(nacl_random(32)).decode().rstrip("=")  # libsodium's CSPRNG (§2.05.1)
-    AgentToken.objects.create(agent=agent, token_hash=_hash(token))
+    with transaction.atomic():
+        AgentToken.objects.create(agent=agent, token_hash=_hash(token))
+        # Earlier tokens keep working (an agent's workers may pair at once), but only the last few.
+        keep = agent.tokens.order_by("-pk").values_list("pk", flat=True)[:TOKENS_KEPT]
+        agent.tokens.exclude(pk__in=list(keep)).delete()
     log.info("drp: token issued to agent %s", agent.agent_id)
     return {"agent-id": agent.agent_id, "token": token}
 

@@ -281,3 +281,15 @@ def test_it_refuses_everything_while_no_business_id_is_configured(db, api, agent
     assert not DataSubjectRequest.objects.exists()
 
 
+
+
+def test_it_keeps_only_the_latest_tokens_of_an_agent_that_pairs_again_and_again(db, api, agent):
+    from requests_app.drp.services import TOKENS_KEPT
+
+    first = agent.token
+    for _ in range(TOKENS_KEPT):
+        assert agent.pair(api).status_code == 200
+    assert AgentToken.objects.filter(agent__agent_id="PERMISSION_SLIP").count() == TOKENS_KEPT
+    assert agent.file(api).status_code == 200  # the newest works
+    agent.token = first
+    assert agent.file(api).status_code == 401  # the oldest was dropped
