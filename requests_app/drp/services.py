@@ -173,10 +173,9 @@ def file_request(agent: Agent, body: bytes, now=None) -> tuple[DrpRequest, bool]
 
 
 def _existing(agent, digest, agent_request_id) -> DrpRequest | None:
-    found = DrpRequest.objects.select_related("case", "agent").filter(body_sha256=digest).first()
-    if found is None and agent_request_id:
-        found = DrpRequest.objects.select_related("case", "agent").filter(
-            agent=agent, agent_request_id=agent_request_id).first()
+    # A replayed body carries its agent-request-id, so one lookup finds either kind of retry.
+    lookup = {"agent": agent, "agent_request_id": agent_request_id} if agent_request_id else {"body_sha256": digest}
+    found = DrpRequest.objects.select_related("case", "agent").filter(**lookup).first()
     if found is not None and found.agent_id != agent.pk:
         raise P.DrpError(403, "This request was filed by another agent.")
     return found
@@ -205,17 +204,17 @@ def _file(agent, obj, body, digest, agent_request_id, claims, target, callback, 
         )
     except (ValidationError, core.ServiceError) as exc:
         raise P.DrpError(400, _message(exc)) from None
-    drp = DrpRequest.objects.create(
+    drp = DrpRequest(
         case=case, agent=agent, agent_request_id=agent_request_id, exercise=target.exercise,
         drp_regime=target.drp_regime, relationships=relationships, status_callback=callback, claims=claims,
         body_sha256=digest)
+    drp.last_status = status_object(drp)
+    drp.save()
     # Until the core has a channel field (intake), the audit trail records where it came from.
     core.record(case, "drp_received", actor_label=f"agent {agent.agent_id}"[:150],
                 data={"channel": "drp", "agent_id": agent.agent_id, "request_id": str(drp.request_id),
                       "agent_request_id": agent_request_id, "exercise": obj.get("exercise"),
                       "regime": obj.get("regime") or "", "claims_verified": _verified(claims)})
-    drp.last_status = status_object(drp)
-    drp.save(update_fields=["last_status"])
     return drp
 
 
