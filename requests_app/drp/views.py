@@ -27,7 +27,7 @@ from requests_app.views.staff import _render, staff_required
 from . import callbacks, services
 from .forms import AgentEntryForm
 from .models import Agent, DrpRequest
-from .protocol import MAX_BODY_BYTES, DrpError
+from .protocol import MAX_BODY_BYTES, DrpError, decode
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ def exercise(request):
     try:
         _throttle(request)
         body = _body(request)
+        decode(body)  # §3.07's first check, before the token names the key
         agent = _agent(request)
         drp, created = services.file_request(agent, body)
     except DrpError as exc:
@@ -117,6 +118,8 @@ def request_detail(request, request_id):
     try:
         _throttle(request)
         body = _body(request) if request.method == "DELETE" else b""
+        if request.method == "DELETE":
+            decode(body)
         agent = _agent(request)
         drp = services.find(agent, request_id)
         if request.method == "DELETE":

@@ -133,6 +133,7 @@ def _signed(agent, obj):
 REFUSALS = {
     # name: (build the body from the agent, headers override or None, status, words in the message)
     "malformed base64": (lambda a: "not base64!", None, 400, "base64"),
+    "malformed base64, no token": (lambda a: "not base64!", {}, 400, "base64"),  # §3.07: decoding comes first
     "too short": (lambda a: base64.b64encode(b"x" * 10).decode(), None, 400, "too short"),
     "bad signature": (lambda a: sign(SigningKey.generate(), a.exercise()), None, 403, "signature"),
     "tampered message": (lambda a: _tamper(sign(a.key, a.exercise())), None, 403, "signature"),
