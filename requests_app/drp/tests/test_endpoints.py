@@ -294,3 +294,10 @@ def test_it_keeps_only_the_latest_tokens_of_an_agent_that_pairs_again_and_again(
     assert agent.file(api).status_code == 200  # the newest works
     agent.token = first
     assert agent.file(api).status_code == 401  # the oldest was dropped
+
+
+def test_it_takes_only_https_callbacks_in_production(db, api, agent, settings):
+    settings.DRP_CALLBACK_REQUIRE_HTTPS = True
+    response = agent.file(api, status_callback="http://agent.example.org/cb")
+    assert response.status_code == 400 and "status_callback" in response.json()["message"]
+    assert agent.file(api, status_callback="https://agent.example.org/cb").status_code == 200
