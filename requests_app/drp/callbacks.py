@@ -146,6 +146,16 @@ def retry_due(now) -> dict:
     return {"published": len(ids)}
 
 
+def retry_failed(agent) -> int:
+    """A manager sends again what was given up (the agent fixed its endpoint): oldest first."""
+    ids = list(StatusCallback.objects.filter(drp_request__agent=agent, status=CallbackStatus.FAILED)
+               .order_by("pk").values_list("pk", flat=True))
+    StatusCallback.objects.filter(pk__in=ids).update(status=CallbackStatus.PENDING, attempts=0,
+                                                     next_attempt_at=timezone.now())
+    transaction.on_commit(lambda: [publish(pk) for pk in ids])
+    return len(ids)
+
+
 def summary_by_agent() -> dict[int, Counter]:
     from django.db.models import Count
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("drp/verify/<uuid:request_id>/", views.verify, name="verify"),
     path("staff/drp/agents/", views.agents, name="agents"),
     path("staff/drp/agents/<str:agent_id>/remove/", views.agent_remove, name="agent_remove"),
+    path("staff/drp/agents/<str:agent_id>/retry/", views.agent_retry, name="agent_retry"),
 ]

@@ -225,3 +225,14 @@ def agent_remove(request, agent_id):
     return redirect("drp:agents")
 
 
+
+
+@staff_required
+@require_http_methods(["POST"])
+def agent_retry(request, agent_id):
+    _manager(request.user)
+    found = get_object_or_404(Agent, agent_id=agent_id)
+    count = callbacks.retry_failed(found)
+    log.info("DRP callbacks of %s retried by %s: %s", agent_id, request.user.get_username(), count)
+    messages.success(request, f"{count} status callback(s) to {agent_id} queued again.")
+    return redirect("drp:agents")

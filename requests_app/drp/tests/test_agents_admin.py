@@ -48,6 +48,8 @@ def test_it_shows_agents_to_auditors_but_lets_only_managers_change_them(client, 
     assert client.post(PAGE, {"entry": entry_json()}).status_code == 403
     client.force_login(analyst)
     assert client.post(PAGE, {"entry": entry_json()}).status_code == 403
+    assert client.post(f"{PAGE}PERMISSION_SLIP/retry/").status_code == 403
+    assert client.post(f"{PAGE}PERMISSION_SLIP/remove/").status_code == 403
     assert not Agent.objects.exists()
     client.logout()
     assert client.get(PAGE).status_code == 302  # to the login page

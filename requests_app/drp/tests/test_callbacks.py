@@ -132,3 +132,18 @@ def test_it_tells_the_agent_of_an_extension_that_changes_no_state(file_with, rec
 def test_it_costs_an_idle_sweep_one_indexed_query(db, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert callbacks.retry_due(T0) == {"published": 0}
+
+
+def test_it_lets_a_manager_send_given_up_callbacks_again(file_with, receiver, run, client, manager,
+                                                         django_capture_on_commit_callbacks):
+    port = free_port()
+    drp = file_with(f"http://127.0.0.1:{port}/cb")
+    run(core.confirm_email, drp.case)
+    StatusCallback.objects.update(status=CallbackStatus.FAILED, attempts=callbacks.MAX_ATTEMPTS)
+    server = receiver(port)
+    client.force_login(manager)
+    page = client.get("/staff/drp/agents/").content.decode()
+    assert "Send again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/staff/drp/agents/PERMISSION_SLIP/retry/").status_code == 302
+    assert len(server.received) == 1 and StatusCallback.objects.get().status == CallbackStatus.SENT
