@@ -72,6 +72,10 @@ class DrpError(Exception):
 
 # --- directory entries ---------------------------------------------------------------------------
 
+ENTRY_LIMITS = {"id": 100, "name": 200, "verify_key": 100, "web_url": 300, "identity_assurance_url": 300,
+                "technical_contact": 254, "business_contact": 254}  # our columns' sizes
+
+
 def validate_agent_entry(entry) -> dict:
     """The entry against §3.05.1's schema, plus what the schema leaves loose but we rely on: an
     id, a name, and a verify key that decodes to a 32-byte Ed25519 key."""
@@ -83,6 +87,9 @@ def validate_agent_entry(entry) -> dict:
     missing = [k for k in ("id", "name", "verify_key") if not entry.get(k)]
     if missing:
         raise ValueError(f"the entry has no {', '.join(missing)}")
+    for key, limit in ENTRY_LIMITS.items():
+        if len(entry.get(key) or "") > limit:
+            raise ValueError(f"{key}: longer than {limit} characters")
     verify_key_from(entry["verify_key"])
     return entry
 

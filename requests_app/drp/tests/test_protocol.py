@@ -29,6 +29,7 @@ def test_it_validates_every_registered_agent_against_the_directory_schema(db):
     ({"web_url": "http://agent.example.org"}, "web_url"),
     ({"name": 42}, "name"),
     ({"name": ""}, "name"),
+    ({"name": "N" * 201}, "longer than 200"),
 ])
 def test_it_refuses_a_directory_entry_the_schema_or_the_key_rejects(db, overrides, complaint):
     with pytest.raises(ValueError, match=complaint):
