@@ -154,6 +154,8 @@ def file_request(agent: Agent, body: bytes, now=None) -> tuple[DrpRequest, bool]
     if existing:
         return existing, False
     claims = P.identity(obj)
+    if not _is_email(claims["email"]):
+        raise P.DrpError(400, "The 'email' identity claim is not a valid e-mail address.")
     target = P.target(obj.get("exercise"), obj.get("regime"), claims.get("address"))
     callback = obj.get("status_callback") or ""
     if callback and not _is_callback_url(callback):

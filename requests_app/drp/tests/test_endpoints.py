@@ -151,6 +151,7 @@ REFUSALS = {
     "unknown exercise": (lambda a: sign(a.key, a.exercise(exercise="teleport")), None, 400, "Unsupported"),
     "unsupported regime": (lambda a: sign(a.key, a.exercise(regime="gdpr")), None, 400, "regime"),
     "no email claim": (lambda a: sign(a.key, {**a.exercise(), "email": None}), None, 400, "email"),
+    "invalid email claim": (lambda a: sign(a.key, a.exercise(email="ana@@example")), None, 400, "e-mail address"),
     "oversize body": (lambda a: "A" * (P.MAX_BODY_BYTES + 4), None, 413, "larger"),
     "invalid JSON": (lambda a: sign(a.key, b"{'exercise': 'deletion'"), None, 400, "JSON"),
     "JSON not an object": (lambda a: sign(a.key, b"[1, 2]"), None, 400, "object"),
