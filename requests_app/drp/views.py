@@ -84,10 +84,9 @@ def agent(request, agent_id):
         _throttle(request)
         result = services.pair(agent_id, _body(request))
     except DrpError as exc:
-        _error(request, exc)
-        if exc.status in (413, 429, 503):
-            return JsonResponse(exc.as_json(), status=exc.status)
-        return HttpResponse(status=403)  # §2.05.1: a failed validation is a 403 with no body
+        response = _error(request, exc)
+        # §2.05.1: a failed validation is a 403 with no body; overload and set-up errors say what they are.
+        return response if exc.status in (413, 429, 503) else HttpResponse(status=403)
     return JsonResponse(result)
 
 
