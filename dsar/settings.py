@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
     "requests_app.accounts",
+    "requests_app.drp",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,15 @@ DSAR_CONTROLLERS = {
 
 # Structured JSON logs in production (LOG_FORMAT=json), each line with the request id that caused it.
 LOG_FORMAT = env("LOG_FORMAT", default="json" if PRODUCTION else "text")
+# Data Rights Protocol 1.0 (requests_app/drp): our id in the DRP directory; per-IP rate limit of its API;
+# callback timeouts; callbacks over https only in production (http for local agents in development).
+DRP_BUSINESS_ID = env("DRP_BUSINESS_ID", default="")
+DRP_RATE_LIMIT = env("DRP_RATE_LIMIT", default="600/m")
+DRP_CALLBACK_CONNECT_TIMEOUT = env.float("DRP_CALLBACK_CONNECT_TIMEOUT", default=3.0)
+DRP_CALLBACK_READ_TIMEOUT = env.float("DRP_CALLBACK_READ_TIMEOUT", default=10.0)
+DRP_CALLBACK_REQUIRE_HTTPS = env.bool("DRP_CALLBACK_REQUIRE_HTTPS", default=PRODUCTION)
+GPC_LAST_UPDATE = env("GPC_LAST_UPDATE", default="2026-11-30")  # /.well-known/gpc.json "lastUpdate"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,5 +9,6 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
+    path("", include("requests_app.drp.urls")),
     path("", include(("requests_app.urls_public", "public"))),
 ]
