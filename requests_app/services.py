@@ -24,12 +24,14 @@ from .models import (
     AppealState,
     Attachment,
     Awaiting,
+    Channel,
     DataSubjectRequest,
     Deadline,
     DeadlineStatus,
     Event,
     Filer,
     Note,
+    SELF_SERVICE_CHANNELS,
     State,
     can_work,
 )
@@ -207,13 +209,15 @@ def _email_context(case, **extra) -> dict:
 
 
 def _recipients(case) -> list[str]:
-    to = [case.requester_email]
+    to = [case.requester_email] if case.requester_email else []
     if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
         to.append(case.agent_email)
     return to
 
 
 def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
+    if case.by_post:
+        return  # no address to write to: the letters are printed (the case page says so)
     queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
                 language=case.language, case=case, letter=letter,
                 dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
@@ -275,7 +279,7 @@ def _is_repeat(jur: R.Jurisdiction, request_type: R.RequestType, email: str, rec
     # Cal. Civ. Code §1798.130(b), and company policy (section K) for every US state: access/know
     # requests need not be answered more than twice per rolling 12 months; the third is flagged.
     limit = jur.repeat_access_limit
-    if limit is None or request_type.code != REPEAT_ACCESS_TYPE:
+    if limit is None or request_type.code != REPEAT_ACCESS_TYPE or not email.strip():
         return False
     from dateutil.relativedelta import relativedelta
 
@@ -293,14 +297,23 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                    phone: str = "", data_description: str = "", details: str = "", agent_name: str = "",
                    agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
                    authorisation: Upload | None = None, received_at: dt.datetime | None = None,
+                   channel: str = Channel.WEB, recorded_by=None,
                    ) -> list[DataSubjectRequest]:
     """Store a request (one case per request type, linked by batch_id) with its clocks, in one
-    transaction, and queue the confirmation e-mail."""
+    transaction, and queue the confirmation e-mail.
+
+    ``channel`` says how it reached us and ``recorded_by`` which staff member typed it in; a request
+    that came by e-mail, post, phone or in person is received as it stands (no confirmation link),
+    and one without any e-mail address gets its letters printed instead of e-mailed."""
     if isinstance(request_types, str):
         request_types = [request_types]
     jur = validate_submission(jurisdiction, request_types, filer, data_description=data_description,
                               account_id=account_id, phone=phone, authorisation=authorisation,
                               agent_name=agent_name, agent_email=agent_email)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [f"Unknown channel: {channel}"]})
+    if channel in SELF_SERVICE_CHANNELS and not requester_email.strip():
+        raise ValidationError({"requester_email": ["Give the e-mail address we confirm the request with."]})
     received_at = received_at or timezone.now()
     received_on = local_date(received_at, jur.timezone)
     cases = []
@@ -312,7 +325,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             requester_name=requester_name.strip(), requester_email=requester_email.strip(),
             account_id=account_id, phone=phone, data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
-            via_gpc=via_gpc, received_at=received_at,
+            via_gpc=via_gpc, received_at=received_at, channel=channel, recorded_by=recorded_by,
             is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
         )
         if batch:
@@ -321,9 +334,11 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         batch = case.batch_id
         case.reference = f"DSAR-{received_at.year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
-        record(case, "submitted", actor_label=REQUESTER, to_state=case.state, public=True,
+        record(case, "submitted", user=recorded_by, actor_label=None if recorded_by else REQUESTER,
+               to_state=case.state, public=True,
                data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
-                     "filer": filer, "via_gpc": via_gpc})
+                     "filer": filer, "via_gpc": via_gpc, "channel": channel,
+                     "received_at": received_at.isoformat(), "recorded_at": timezone.now().isoformat()})
         if case.is_repeat:
             source = ("Cal. Civ. Code §1798.130(b)" if jur.regime.code == "ccpa"
                       else "company privacy policy, section K")
@@ -335,9 +350,14 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
         _start_rules(case, R.RECEIVED, received_on)
         _start_rules(case, R.COMPLETE_REQUEST, received_on)
-        start_clock(case, _confirm_rule(), received_on)
+        if channel in SELF_SERVICE_CHANNELS:
+            start_clock(case, _confirm_rule(), received_on)
         refresh_next_due(case)
         cases.append(case)
+    if channel not in SELF_SERVICE_CHANNELS:
+        for case in cases:
+            _accept(case, email_confirmed=False)
+        return cases
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times.
     notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
@@ -376,15 +396,23 @@ def confirm_email(case) -> DataSubjectRequest:
     case = _lock(case)
     if case.state != State.SUBMITTED:
         return case
-    now = timezone.now()
-    case.email_confirmed_at = now
-    _transition(case, "confirm_email", None, check_perm=False)
+    return _accept(case, email_confirmed=True)
+
+
+def _accept(case, *, email_confirmed: bool) -> DataSubjectRequest:
+    """The request counts: by the confirmation link, or at once when it reached the team by
+    e-mail, post, phone or in person."""
+    if email_confirmed:
+        case.email_confirmed_at = timezone.now()
+    _transition(case, "confirm_email", None, check_perm=False, public=email_confirmed,
+                data=None if email_confirmed else {"channel": case.channel})
     d = _open_deadline(case, R.CONFIRM_EMAIL)
     if d:
         close_deadline(d)
     if not case.request_type_info.needs_verification:
         # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
-        _mark_verified(case, None, how="e-mail confirmation (opt-out needs no identity verification)")
+        _mark_verified(case, None, how=f"{'e-mail confirmation' if email_confirmed else case.get_channel_display()} "
+                                       "(opt-out needs no identity verification)")
     ack = _open_deadline(case, R.ACKNOWLEDGE)
     letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
     if ack:
