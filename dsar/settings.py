@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "requests_app",
+    "requests_app.intake",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- product settings ---------------------------------------------------------------------------
 DSAR_CONFIRMATION_DAYS = env.int("DSAR_CONFIRMATION_DAYS", default=14)  # unconfirmed → not_filed
+# Intake (requests_app/intake): confirmation reminders, the optional one-time code on the form.
+DSAR_CONFIRM_REMINDER_AFTER_HOURS = env.int("DSAR_CONFIRM_REMINDER_AFTER_HOURS", default=24)
+DSAR_CONFIRM_REMINDER_BEFORE_CLOSE_DAYS = env.int("DSAR_CONFIRM_REMINDER_BEFORE_CLOSE_DAYS", default=2)
+DSAR_EMAIL_CODE_REQUIRED = env.bool("DSAR_EMAIL_CODE_REQUIRED", default=False)
+DSAR_EMAIL_CODE_MINUTES = env.int("DSAR_EMAIL_CODE_MINUTES", default=15)
+DSAR_EMAIL_CODE_ATTEMPTS = env.int("DSAR_EMAIL_CODE_ATTEMPTS", default=5)
+DSAR_EMAIL_CODE_RATE = env("DSAR_EMAIL_CODE_RATE", default="3/h")  # codes sent per address
 DSAR_DUE_SOON_DAYS = env.int("DSAR_DUE_SOON_DAYS", default=7)
 DSAR_URGENT_DAYS = env.int("DSAR_URGENT_DAYS", default=2)
 DSAR_STATUS_LINK_MAX_AGE_DAYS = env.int("DSAR_STATUS_LINK_MAX_AGE_DAYS", default=800)  # ≥ 24 months (11 CCR §7101)

@@ -5,6 +5,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/intake/", include("requests_app.intake.urls")),
+    path("intake/", include("requests_app.intake.urls_public")),
+    path("anymail/", include("anymail.urls")),  # other providers' inbound mail reaches the same inbox
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include(("requests_app.urls_public", "public"))),
 ]

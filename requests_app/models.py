@@ -99,6 +99,7 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
                                         help_text="Empty when the request came by post or phone: letters are printed")
     account_id = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    postal_address = models.TextField(blank=True, help_text="Where printed letters go (requests by post)")
     data_description = models.TextField(blank=True, help_text="The data concerned (required in Mexico)")
     details = models.TextField(blank=True)
 

@@ -297,7 +297,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                    phone: str = "", data_description: str = "", details: str = "", agent_name: str = "",
                    agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
                    authorisation: Upload | None = None, received_at: dt.datetime | None = None,
-                   channel: str = Channel.WEB, recorded_by=None,
+                   channel: str = Channel.WEB, recorded_by=None, postal_address: str = "",
                    ) -> list[DataSubjectRequest]:
     """Store a request (one case per request type, linked by batch_id) with its clocks, in one
     transaction, and queue the confirmation e-mail.
@@ -323,7 +323,8 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         case = DataSubjectRequest(
             jurisdiction=jur.code, regime=jur.regime.code, request_type=code, language=language,
             requester_name=requester_name.strip(), requester_email=requester_email.strip(),
-            account_id=account_id, phone=phone, data_description=data_description, details=details,
+            account_id=account_id, phone=phone, postal_address=postal_address.strip(),
+            data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
             via_gpc=via_gpc, received_at=received_at, channel=channel, recorded_by=recorded_by,
             is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
