@@ -412,8 +412,10 @@ def _accept(case, *, email_confirmed: bool) -> DataSubjectRequest:
         close_deadline(d)
     if not case.request_type_info.needs_verification:
         # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
+        # A request received by post or phone needed nothing more from its arrival on.
         _mark_verified(case, None, how=f"{'e-mail confirmation' if email_confirmed else case.get_channel_display()} "
-                                       "(opt-out needs no identity verification)")
+                                       "(opt-out needs no identity verification)",
+                       on=None if email_confirmed else local_date(case.received_at, case.jurisdiction_info.timezone))
     ack = _open_deadline(case, R.ACKNOWLEDGE)
     letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
     if ack:
@@ -423,11 +425,11 @@ def _accept(case, *, email_confirmed: bool) -> DataSubjectRequest:
     return case
 
 
-def _mark_verified(case, user, how: str) -> None:
+def _mark_verified(case, user, how: str, on: dt.date | None = None) -> None:
     case.verified_at = timezone.now()
     case.save(update_fields=["verified_at"])
     record(case, "identity_verified", user=user, actor_label=None if user else SYSTEM, reason=how, public=True)
-    _start_rules(case, R.VERIFIED, _today(case))  # nrs603a: 60 days from the verified request
+    _start_rules(case, R.VERIFIED, on or _today(case))  # nrs603a: 60 days from the verified request
 
 
 @transaction.atomic

@@ -26,6 +26,18 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field, each checked like every upload (requests_app/uploads.py)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [uploads.check_upload(super(MultipleFileField, self).clean(f, initial), "received") for f in files]
+
+
 class NewRequestForm(forms.Form):
     """What staff type in for a request received by e-mail, post, phone or in person."""
 
@@ -52,8 +64,7 @@ class NewRequestForm(forms.Form):
     agent_name = forms.CharField(max_length=200, required=False)
     agent_email = forms.EmailField(required=False)
     agent_organisation = forms.CharField(max_length=200, required=False)
-    documents = forms.FileField(required=False, widget=MultipleFileInput(),
-                                label="The original letter or scan (PDF, PNG or JPEG)")
+    documents = MultipleFileField(required=False, label="The original letter or scan (PDF, PNG or JPEG)")
     authorisation = forms.FileField(required=False, label="Signed authorisation (agent, representative, parent)")
 
     def __init__(self, *args, message=None, **kwargs):
@@ -72,9 +83,6 @@ class NewRequestForm(forms.Form):
         except R.UnknownJurisdiction as exc:
             raise ValidationError(str(exc)) from None
         return code
-
-    def clean_documents(self):
-        return [uploads.check_upload(f, "received") for f in self.files.getlist("documents")]
 
     def clean_authorisation(self):
         f = self.cleaned_data.get("authorisation")

@@ -273,7 +273,8 @@ def store_message(event, esp_name: str) -> InboundMessage | None:
             item.save()
     except IntegrityError:
         return None  # a concurrent retry of the same delivery won
-    for part in msg.attachments:
+    # Every named part: anymail counts a part with a Content-ID as inline, but it is still a document.
+    for part in (p for p in msg.walk() if not p.is_multipart() and p.get_filename()):
         content = part.get_content_bytes() or b""
         att = InboundAttachment(message=item, name=(part.get_filename() or "attachment")[:255],
                                 content_type=part.get_content_type()[:100], size=len(content),
