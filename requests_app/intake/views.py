@@ -114,6 +114,7 @@ def message_detail(request, public_id, forms=None, status=200):
     m = _message(public_id)
     audit.info("inbound message %s opened by %s", m.public_id, request.user.get_username())
     forms = forms or {}
+    errors = [e for f in forms.values() for e in f.non_field_errors()]
     initial = {"requester_email": m.from_email, "requester_name": m.from_name, "details": m.text[:5000]}
     thread = m.thread_case
     return _render(request, "message.html", {
@@ -123,7 +124,7 @@ def message_detail(request, public_id, forms=None, status=200):
         "convert": forms.get("convert") or NewRequestForm(message=m, initial=initial),
         "attach": forms.get("attach") or AttachForm(initial={"reference": thread.reference if thread else ""}),
         "dismiss": forms.get("dismiss") or DismissForm(),
-        "mx_source": services.MX_SOURCE,
+        "mx_source": services.MX_SOURCE, "errors": errors,
     }, status=status)
 
 
