@@ -54,7 +54,7 @@ def email_code(request):
     email = _pending_email(request)
     if not email:
         return redirect("public:start")
-    status, sent, form = 200, False, CodeForm()
+    status, sent, form, error = 200, False, CodeForm(), ""
     action = request.POST.get("action")
     if request.method == "POST" and action == "send":
         # Limited per address and per client: codes cannot be used to mail-bomb anyone.
@@ -63,7 +63,7 @@ def email_code(request):
             services.send_code(email, current_language())
             sent = True
         else:
-            form.add_error(None, _("Many codes were asked for in a short time. Please wait an hour, then try again."))
+            error = _("Many codes were asked for in a short time. Please wait an hour, then try again.")
             status = 429
     elif request.method == "POST" and action == "verify":
         form = CodeForm(request.POST)
@@ -84,5 +84,5 @@ def email_code(request):
         if not duplicates or request.session.get(DUPLICATE_OK) == email.lower():
             return redirect(_next(request))
     return render(request, "intake/email_code.html", {
-        "email": email, "form": form, "sent": sent, "verified": verified, "duplicates": duplicates,
+        "email": email, "form": form, "sent": sent, "error": error, "verified": verified, "duplicates": duplicates,
         "next": _next(request), "minutes": settings.DSAR_EMAIL_CODE_MINUTES}, status=status)
