@@ -133,6 +133,9 @@ if env("ANYMAIL_ESP", default=""):
     EMAIL_BACKEND = f"anymail.backends.{env('ANYMAIL_ESP')}.EmailBackend"
     ANYMAIL.update({k[len("ANYMAIL_"):]: v for k, v in env.ENVIRON.items()
                     if k.startswith("ANYMAIL_") and k != "ANYMAIL_ESP"})
+if env("ANYMAIL_WEBHOOK_SECRET", default=""):
+    # "user:password" for the inbound-mail webhook's basic auth; without it the webhook refuses all.
+    ANYMAIL.setdefault("WEBHOOK_SECRET", env("ANYMAIL_WEBHOOK_SECRET"))
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # filebased backend only
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
