@@ -361,8 +361,10 @@ def test_a_failing_timed_step_is_reported_and_the_rest_still_commits(working_cas
 
 # --- the query ---------------------------------------------------------------------------------------
 
-def test_a_sweep_that_finds_nothing_is_one_query(working_case, run):
+def test_a_sweep_that_finds_nothing_is_one_query(working_case, run, monkeypatch):
     working_case()
+    # The sweep's own claim; the capabilities' steps (hooks.sweep_step) are measured by their apps.
+    monkeypatch.setattr("requests_app.hooks._SWEEP_STEPS", {})
     with at(T0 + dt.timedelta(days=1)), CaptureQueriesContext(connection) as queries:
         result = sweep.run_sweep()
     assert result.claimed == 0

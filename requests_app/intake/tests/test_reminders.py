@@ -91,3 +91,12 @@ def test_concurrent_sweeps_send_each_reminder_once(now):
     assert not errors
     assert len(reminders()) == 5 == len(set(reminders()))
     assert Event.objects.filter(kind="confirm_reminder_sent").count() == 5
+
+
+def test_a_sweep_with_no_reminder_due_costs_the_step_two_queries(submit, now, django_assert_max_num_queries):
+    from requests_app.intake.reminders import send_confirm_reminders
+
+    for i in range(5):
+        submit("DE", "access", requester_email=f"p{i}@example.com")
+    with django_assert_max_num_queries(2):
+        assert send_confirm_reminders(T0 + dt.timedelta(hours=1)) == {"after-arrival": 0, "before-closure": 0}
