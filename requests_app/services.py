@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -108,6 +109,26 @@ REQUESTER_ACTIONS = {"confirm_email", "receive_reply", "withdraw"}
 
 def _today(case) -> dt.date:
     return local_date(timezone.now(), case.jurisdiction_info.timezone)
+
+
+def arrival(case, received_at: dt.datetime | None, user=None, *, not_before: dt.datetime | None = None,
+            what: str = "it") -> tuple[dt.datetime, dict]:
+    """The moment something that starts, restarts or ends a clock arrived (spec section 3: "when
+    something arrived"), and the audit data of who typed it in and when. Default: now."""
+    now = timezone.now()
+    if received_at is None:
+        return now, {"received_at": now.isoformat()}
+    if timezone.is_naive(received_at):
+        raise ServiceError("The arrival time needs a time zone (the requester's).")
+    if received_at > now:
+        raise ServiceError(f"The arrival time of {what} cannot be in the future.")
+    earliest = max(filter(None, (case.received_at, not_before)))
+    if received_at < earliest:
+        local = earliest.astimezone(ZoneInfo(case.jurisdiction_info.timezone))
+        raise ServiceError(f"{what.capitalize()} cannot have arrived before {local:%Y-%m-%d %H:%M} "
+                           f"({case.jurisdiction_info.timezone}).")
+    return received_at, {"received_at": received_at.isoformat(), "recorded_at": now.isoformat(),
+                         "recorded_by": _label(user)}
 
 
 def _open_deadline(case, kind: str, appeal=None) -> Deadline | None:
@@ -379,7 +400,7 @@ def _confirm_rule() -> R.ClockRule:
                        "Setting DSAR_CONFIRMATION_DAYS (unconfirmed requests close as not filed)", kind=R.WINDOW)
 
 
-def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
+def add_attachment(case, kind: str, upload: Upload, user=None, *, data: dict | None = None) -> Attachment:
     from django.core.files.base import ContentFile
 
     att = Attachment(case=case, kind=kind, original_name=upload.name[:255], content_type=upload.content_type,
@@ -387,7 +408,7 @@ def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
     att.file.save(upload.name, ContentFile(upload.content), save=False)
     att.save()
     record(case, "attachment_added", user=user, actor_label=None if user else REQUESTER,
-           data={"attachment": att.pk, "kind": kind, "sha256": att.sha256, "size": att.size})
+           data={"attachment": att.pk, "kind": kind, "sha256": att.sha256, "size": att.size, **(data or {})})
     return att
 
 
@@ -501,24 +522,29 @@ def _reply_due(case) -> str | None:
 
 
 @transaction.atomic
-def receive_reply(case, *, message: str, upload: Upload | None = None, user=None) -> DataSubjectRequest:
-    """The requester answered (status page), or staff record an answer that came another way."""
+def receive_reply(case, *, message: str, upload: Upload | None = None, user=None,
+                  received_at: dt.datetime | None = None) -> DataSubjectRequest:
+    """The requester answered (status page), or staff record an answer that came another way;
+    `received_at` is when it arrived (default now): the clocks count from that day."""
     case = _lock(case)
     if case.state != State.AWAITING_REQUESTER:
         raise ServiceError(f"{case.reference} is not waiting for an answer from you.")
     if not message.strip() and upload is None:
         raise ServiceError("Write your answer or attach a document.")
     what = case.awaiting
-    today = _today(case)
+    arrived, arrival_data = arrival(case, received_at, user, not_before=case.information_requested_at,
+                                    what="the answer")
+    today = local_date(arrived, case.jurisdiction_info.timezone)
     late = _open_deadline(case, R.REQUESTER_REPLY)
-    if late is not None and timezone.now() > late.due_at:
+    if late is not None and arrived > late.due_at:
         # LFPDPPP (2025): no reply within 10 business days means the request is deemed not filed.
         raise ServiceError(f"The time to send the missing information ended on {late.due_date}; the request "
                            "is deemed not filed. You may file a new request.")
     if upload is not None:
         kind = Attachment.Kind.IDENTITY if what == Awaiting.IDENTITY else Attachment.Kind.INFORMATION
-        add_attachment(case, kind, upload, user=user)
-    _transition(case, "receive_reply", user, reason=message, data={"what": what}, check_perm=False)
+        add_attachment(case, kind, upload, user=user, data=arrival_data)
+    _transition(case, "receive_reply", user, reason=message, data={"what": what, **arrival_data},
+                check_perm=False)
     case.awaiting = ""
     case.save(update_fields=["awaiting"])
     regime = case.regime_info
@@ -544,7 +570,8 @@ def receive_reply(case, *, message: str, upload: Upload | None = None, user=None
             respond.save()
             record(case, event, user=user, actor_label=None if user else REQUESTER,
                    data={"clock": R.RESPOND, "from": old_due.isoformat(), "due": respond.due_date.isoformat(),
-                         "start": respond.start_date.isoformat(), "paused_days": respond.paused_days})
+                         "start": respond.start_date.isoformat(), "paused_days": respond.paused_days,
+                         **arrival_data})
     refresh_next_due(case)
     return case
 
@@ -730,7 +757,10 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
 # --- appeals (cpa, ctdpa, vcdpa) -----------------------------------------------------------------
 
 @transaction.atomic
-def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "") -> Appeal:
+def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "",
+                received_at: dt.datetime | None = None) -> Appeal:
+    """`received_at`: when the appeal arrived (default now); the window and the decision clock
+    are judged from that moment."""
     case = _lock(case)
     regime = case.regime_info
     if not regime.has_appeals:
@@ -740,7 +770,7 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     if case.appeals.exists():
         raise ServiceError(f"{case.reference} has already been appealed.")
     window = case.deadlines.filter(kind=R.APPEAL_WINDOW).order_by("-id").first()
-    now = timezone.now()
+    now, arrival_data = arrival(case, received_at, user, not_before=case.decision_sent_at, what="the appeal")
     late = window is None or now > window.due_at
     if late:
         closed_on = window.due_date if window else None
@@ -756,11 +786,12 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     if window and window.status == DeadlineStatus.OPEN:
         close_deadline(window, DeadlineStatus.LAPSED if late else DeadlineStatus.MET)
     record(case, "appeal_filed", user=user, appeal=appeal, public=True, reason=statement,
-           data={"late_accepted": late, "late_accepted_reason": appeal.late_accepted_reason})
+           data={"late_accepted": late, "late_accepted_reason": appeal.late_accepted_reason, **arrival_data})
     if late:
         record(case, "late_appeal_accepted", user=user, appeal=appeal, reason=appeal.late_accepted_reason,
                data={"window_closed_on": window.due_date.isoformat() if window else None})
-    start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type), _today(case), appeal=appeal)
+    start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type),
+                local_date(now, case.jurisdiction_info.timezone), appeal=appeal)
     refresh_next_due(case)
     notify_requester(case, "appeal_received", dedupe=f"appeal{appeal.pk}", appeal=appeal,
                      appeal_due=_open_deadline(case, R.APPEAL_RESPOND, appeal=appeal).due_date)
