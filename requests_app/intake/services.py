@@ -171,10 +171,9 @@ def record_reply(message: InboundMessage, case, user) -> InboundMessage:
     """The message answers what we asked for: record it as the requester's reply."""
     message = _lock_open(message)
     upload = next(iter(_case_uploads(message)), None)
-    # TODO(legal): pass received_at=message.received_at once receive_reply takes the arrival time
-    # (branch legal, commit "Arrival time:"); until then the reply counts from when it is recorded.
+    # shared/spec/regimes.md §3: the reply counts from when it arrived, not when it is filed.
     core.receive_reply(case, message=message.text or message.subject or "(reply by e-mail)", upload=upload,
-                       user=user)
+                       user=user, received_at=message.received_at)
     _copy_message(message, case, user)
     core.record(case, "inbound_message_attached", user=user, reason="Recorded as the requester's reply",
                 data={"received_at": message.received_at.isoformat(), "message": str(message.public_id)})

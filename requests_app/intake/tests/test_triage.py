@@ -138,3 +138,25 @@ def test_the_inbox_masks_senders_and_costs_a_constant_number_of_queries(client, 
         deliver(MessageID=f"m{i}", From=f"person{i}@example.com")
     with django_assert_max_num_queries(QUERIES):
         assert client.get(INBOX).content.decode().count("p***@example.com") == 20
+
+
+def test_a_reply_recorded_days_later_restarts_the_uk_clock_from_its_arrival(client, analyst, now, deliver, submit,
+                                                                             run):
+    from requests_app import services as core
+
+    now(T0 - dt.timedelta(days=10))
+    case = submit("GB", "access")
+    run(core.confirm_email, case)
+    DataSubjectRequest.objects.filter(pk=case.pk).update(assignee=analyst)
+    case.refresh_from_db()
+    run(core.request_information, case, analyst, what="identity", message="Send a photo ID.")
+    now(T0)
+    m = deliver(Subject=f"Re: {case.reference} my ID")  # arrived 09:15 on 30 Nov (its Date header)
+    now(T0 + dt.timedelta(days=2))  # filed two days later
+    client.force_login(analyst)
+    assert client.post(act(m, "reply"), {"reference": case.reference}).status_code == 302
+    respond = case.deadlines.get(kind="respond", status="open")
+    # UK GDPR Art. 12A(3): the clock restarts on the day the ID arrived, not the day it was filed.
+    assert respond.start_date == dt.date(2026, 11, 30)
+    reply = case.events.get(kind="receive_reply")
+    assert dt.datetime.fromisoformat(reply.data["received_at"]) == m.received_at
