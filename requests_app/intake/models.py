@@ -122,3 +122,35 @@ class OneTimeCode(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class InboxEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("inbox audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("inbox audit events are append-only")
+
+
+class InboxEvent(models.Model):
+    """Append-only audit of an inbox message: who opened it unmasked, and what was done with it."""
+
+    message = models.ForeignKey(InboundMessage, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = InboxEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("inbox audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("inbox audit events are append-only")

@@ -24,7 +24,7 @@ from requests_app import uploads
 from requests_app.models import Attachment, Channel, DataSubjectRequest, OPEN_STATES
 from requests_app.outbox import queue_email
 
-from .models import BlockedSender, Flag, InboundAttachment, InboundMessage, InboxState, OneTimeCode
+from .models import BlockedSender, Flag, InboundAttachment, InboundMessage, InboxEvent, InboxState, OneTimeCode
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,16 @@ def _copy_message(message: InboundMessage, case, user) -> None:
                             user=user)
 
 
+def record_view(message: InboundMessage, user) -> None:
+    """Opening a message shows it unmasked: audited like a reveal on a case."""
+    InboxEvent.objects.create(message=message, actor=user, kind="opened")
+
+
 def _handle(message: InboundMessage, user, state: str, reason: str = "") -> None:
     message.state, message.handled_by, message.handled_at = state, user, timezone.now()
     message.dismiss_reason = reason
     message.save(update_fields=["state", "handled_by", "handled_at", "dismiss_reason"])
+    InboxEvent.objects.create(message=message, actor=user, kind=state, reason=reason)
 
 
 def _lock_open(message: InboundMessage) -> InboundMessage:

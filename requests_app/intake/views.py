@@ -2,11 +2,10 @@
 
 Who: recording and triage need `work_case` (analysts and managers; auditors read the queue but
 record nothing); blocking a sender needs `assign_case` (managers). Anonymous users get the login
-page. The inbox shows senders masked; opening a message shows it whole and is logged."""
+page. The inbox shows senders masked; opening a message shows it whole and is audited (InboxEvent)."""
 from __future__ import annotations
 
 import functools
-import logging
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -22,8 +21,6 @@ from requests_app.views.staff import mask_email, role_label
 from . import selectors, services
 from .forms import AttachForm, BlockForm, DismissForm, LiftForm, NewRequestForm
 from .models import BlockedSender, InboundMessage, InboxState
-
-audit = logging.getLogger("requests_app.intake.audit")
 
 
 def _requires(perm: str, why: str):
@@ -70,6 +67,10 @@ def _submit(request, form, message=None):
     else:
         refs = ", ".join(c.reference for c in cases)
         messages.success(request, f"Recorded {refs}; the clock counts from {cases[0].received_at:%Y-%m-%d %H:%M} UTC.")
+        duplicates = [d.reference for c in cases
+                      for d in services.open_duplicates(c.requester_email, c.request_type, exclude_batch=c.batch_id)]
+        if duplicates:
+            messages.warning(request, f"Likely duplicate of {', '.join(duplicates)}: the cases are linked.")
         return redirect(reverse("staff:case", args=[cases[0].pk]))
     return None
 
@@ -112,7 +113,7 @@ def _message(public_id) -> InboundMessage:
 @intake_required
 def message_detail(request, public_id, forms=None, status=200):
     m = _message(public_id)
-    audit.info("inbound message %s opened by %s", m.public_id, request.user.get_username())
+    services.record_view(m, request.user)
     forms = forms or {}
     errors = [e for f in forms.values() for e in f.non_field_errors()]
     initial = {"requester_email": m.from_email, "requester_name": m.from_name, "details": m.text[:5000]}

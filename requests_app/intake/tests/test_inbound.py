@@ -95,7 +95,8 @@ def test_it_threads_a_reply_by_the_reference_in_the_subject(client, db, now, sub
     case = run(core.request_information, case, analyst, what="identity", message="Send an ID please.")
     assert case.state == State.AWAITING_REQUESTER
     subject = f"Re: We need more information for your request {case.reference}"
-    deliver(client, postmark(Subject=subject, MessageID="r1"), **auth())
+    now(T0 + dt.timedelta(hours=1))
+    deliver(client, postmark(Subject=subject, MessageID="r1", Date="Mon, 30 Nov 2026 10:30:00 +0000"), **auth())
     m = InboundMessage.objects.get()
     assert m.thread_case == case
     client.force_login(analyst)

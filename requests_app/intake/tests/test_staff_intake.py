@@ -123,6 +123,8 @@ def test_it_links_a_duplicate_with_the_open_case_on_both_case_pages(client, anal
         response = client.post(NEW, data)
     assert response.status_code == 302
     second = DataSubjectRequest.objects.exclude(pk=first.pk).get()
+    page = client.get(response["Location"]).content.decode()
+    assert f"Likely duplicate of {first.reference}" in page
     link = second.events.get(kind="likely_duplicate")
     assert link.data["linked_case"] == first.pk
     assert first.events.get(kind="likely_duplicate").data["linked_case"] == second.pk

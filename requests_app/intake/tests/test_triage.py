@@ -160,3 +160,33 @@ def test_a_reply_recorded_days_later_restarts_the_uk_clock_from_its_arrival(clie
     assert respond.start_date == dt.date(2026, 11, 30)
     reply = case.events.get(kind="receive_reply")
     assert dt.datetime.fromisoformat(reply.data["received_at"]) == m.received_at
+
+
+def test_opening_and_handling_a_message_is_audited(client, analyst, now, deliver):
+    from requests_app.intake.models import InboxEvent
+
+    m = deliver()
+    client.force_login(analyst)
+    client.get(reverse("intake:message", args=[m.public_id]))
+    client.post(act(m, "dismiss"), {"reason": "newsletter"})
+    assert list(InboxEvent.objects.values_list("kind", "actor__username", "reason")) == [
+        ("opened", "andy", ""), ("dismissed", "andy", "newsletter")]
+    with pytest.raises(PermissionError):
+        InboxEvent.objects.all().delete()
+
+
+def test_a_message_older_than_the_request_for_information_is_not_its_reply(client, analyst, now, deliver, submit,
+                                                                           run):
+    from requests_app import services as core
+
+    case = submit("GB", "access")
+    run(core.confirm_email, case)
+    DataSubjectRequest.objects.filter(pk=case.pk).update(assignee=analyst)
+    case.refresh_from_db()
+    m = deliver(Subject=f"Re: {case.reference}")  # arrived 09:15, before we asked at 10:00
+    run(core.request_information, case, analyst, what="identity", message="Send a photo ID.")
+    client.force_login(analyst)
+    response = client.post(act(m, "reply"), {"reference": case.reference})
+    assert response.status_code == 400 and "cannot have arrived before" in response.content.decode()
+    m.refresh_from_db()
+    assert m.state == InboxState.NEW
