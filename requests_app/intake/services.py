@@ -279,13 +279,15 @@ def store_message(event, esp_name: str) -> InboundMessage | None:
     except IntegrityError:
         return None  # a concurrent retry of the same delivery won
     # Every named part: anymail counts a part with a Content-ID as inline, but it is still a document.
+    attachments = []
     for part in (p for p in msg.walk() if not p.is_multipart() and p.get_filename()):
         content = part.get_content_bytes() or b""
         att = InboundAttachment(message=item, name=(part.get_filename() or "attachment")[:255],
                                 content_type=part.get_content_type()[:100], size=len(content),
                                 sha256=hashlib.sha256(content).hexdigest())
         att.file.save(f"{item.public_id.hex}-{secrets.token_hex(4)}", ContentFile(content), save=False)
-        att.save()
+        attachments.append(att)
+    InboundAttachment.objects.bulk_create(attachments)
     log.info("inbound message %s from %s stored (%s)", item.public_id, esp_name, item.state)
     return item
 
