@@ -260,7 +260,7 @@ class Upload:
 
 def validate_submission(jurisdiction: str, request_types: list[str], filer: str, *, data_description: str = "",
                         account_id: str = "", phone: str = "", authorisation: Upload | None = None,
-                        agent_name: str = "", agent_email: str = "") -> R.Jurisdiction:
+                        agent_name: str = "", agent_email: str = "", by_email: bool = True) -> R.Jurisdiction:
     errors: dict[str, list[str]] = {}
     try:
         jur = R.jurisdiction(jurisdiction)
@@ -278,7 +278,7 @@ def validate_submission(jurisdiction: str, request_types: list[str], filer: str,
     if filer in (Filer.AGENT, Filer.LEGAL_REPRESENTATIVE, Filer.PARENT):
         if not agent_name:
             errors.setdefault("agent_name", []).append("Give your own name as the person filing.")
-        if not agent_email:
+        if not agent_email and by_email:  # an agent who wrote by post may have no e-mail address
             errors.setdefault("agent_email", []).append("Give your own e-mail address as the person filing.")
         if authorisation is None:
             errors.setdefault("authorisation", []).append(
@@ -330,7 +330,8 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         request_types = [request_types]
     jur = validate_submission(jurisdiction, request_types, filer, data_description=data_description,
                               account_id=account_id, phone=phone, authorisation=authorisation,
-                              agent_name=agent_name, agent_email=agent_email)
+                              agent_name=agent_name, agent_email=agent_email,
+                              by_email=channel in SELF_SERVICE_CHANNELS)
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel: {channel}"]})
     if channel in SELF_SERVICE_CHANNELS and not requester_email.strip():

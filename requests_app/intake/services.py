@@ -71,7 +71,7 @@ def record_request(user, *, channel: str, received_at: dt.datetime, request_type
         for doc in documents:
             core.add_attachment(case, Attachment.Kind.STAFF, doc, user=user)
         if message is not None:
-            _copy_message(message, case, user)
+            _note_refused(case, user, _copy_message(message, case, user))
     if message is not None:
         _flag_mx_sender(message, cases)
         _handle(message, user, InboxState.CONVERTED)
@@ -120,8 +120,15 @@ def _flag_mx_sender(message: InboundMessage, cases) -> None:
                 message.save(update_fields=["flags"])
 
 
-def _copy_message(message: InboundMessage, case, user) -> None:
-    """Keep the original message and its attachments on the case."""
+def _note_refused(case, user, refused: list[str]) -> None:
+    if refused:
+        core.record(case, "attachments_refused", user=user, data={"refused": refused},
+                    reason="Not kept on the case (still inside the original message): " + "; ".join(refused))
+
+
+def _copy_message(message: InboundMessage, case, user, skip=None) -> list[str]:
+    """Keep the original message on the case, and each attachment that passes the upload checks
+    (type by content, size); the names of the refused ones are returned (they stay in the .eml)."""
     if message.eml:
         message.eml.open("rb")
         with message.eml:
@@ -129,12 +136,26 @@ def _copy_message(message: InboundMessage, case, user) -> None:
         core.add_attachment(case, Attachment.Kind.INFORMATION,
                             core.Upload(f"message-{message.public_id.hex[:8]}.eml", content, "message/rfc822"),
                             user=user)
+    refused = []
+    for att, upload in _checked_attachments(message):
+        if att == skip:
+            continue
+        if isinstance(upload, ValidationError):
+            refused.append(f"{att.name}: {' '.join(upload.messages)}")
+        else:
+            core.add_attachment(case, Attachment.Kind.INFORMATION, upload, user=user)
+    return refused
+
+
+def _checked_attachments(message: InboundMessage):
     for att in message.attachments.all():
         att.file.open("rb")
         with att.file:
-            content = att.file.read()
-        core.add_attachment(case, Attachment.Kind.INFORMATION, core.Upload(att.name, content, att.content_type),
-                            user=user)
+            try:
+                checked = uploads.check_upload(att.file, "attachment")
+                yield att, core.Upload(att.name, checked.content, checked.content_type)
+            except ValidationError as exc:
+                yield att, exc
 
 
 def record_view(message: InboundMessage, user) -> None:
@@ -162,7 +183,7 @@ def attach_to_case(message: InboundMessage, case, user) -> InboundMessage:
     message = _lock_open(message)
     if not core.can_work(case, user):
         raise IntakeError(f"{case.reference} is not yours to work on: ask a manager to assign it to you.")
-    _copy_message(message, case, user)
+    _note_refused(case, user, _copy_message(message, case, user))
     core.record(case, "inbound_message_attached", user=user,
                 reason=f"E-mail from the requester's side: {message.subject[:200]}",
                 data={"received_at": message.received_at.isoformat(), "message": str(message.public_id)})
@@ -176,30 +197,18 @@ def attach_to_case(message: InboundMessage, case, user) -> InboundMessage:
 def record_reply(message: InboundMessage, case, user) -> InboundMessage:
     """The message answers what we asked for: record it as the requester's reply."""
     message = _lock_open(message)
-    upload = next(iter(_case_uploads(message)), None)
+    first = next(((a, u) for a, u in _checked_attachments(message) if not isinstance(u, ValidationError)),
+                 (None, None))
     # shared/spec/regimes.md §3: the reply counts from when it arrived, not when it is filed.
-    core.receive_reply(case, message=message.text or message.subject or "(reply by e-mail)", upload=upload,
+    core.receive_reply(case, message=message.text or message.subject or "(reply by e-mail)", upload=first[1],
                        user=user, received_at=message.received_at)
-    _copy_message(message, case, user)
+    _note_refused(case, user, _copy_message(message, case, user, skip=first[0]))
     core.record(case, "inbound_message_attached", user=user, reason="Recorded as the requester's reply",
                 data={"received_at": message.received_at.isoformat(), "message": str(message.public_id)})
     _flag_mx_sender(message, [case])
     _handle(message, user, InboxState.ATTACHED)
     message.cases.add(case)
     return message
-
-
-def _case_uploads(message: InboundMessage) -> list[core.Upload]:
-    """The message's attachments that pass the upload checks (PDF, PNG, JPEG under the limit)."""
-    ok = []
-    for att in message.attachments.all():
-        try:
-            att.file.open("rb")
-            with att.file:
-                ok.append(uploads.check_upload(att.file, "reply"))
-        except ValidationError:
-            continue
-    return ok
 
 
 @transaction.atomic

@@ -111,7 +111,8 @@ def test_it_threads_a_reply_by_the_reference_in_the_subject(client, db, now, sub
     assert m.state == InboxState.ATTACHED and list(m.cases.all()) == [case]
     filed = case.events.get(kind="inbound_message_attached")
     assert dt.datetime.fromisoformat(filed.data["received_at"]) == m.received_at
-    assert case.attachments.filter(original_name="id-card.pdf").exists()
+    # The ID goes on the case once, as the identity document the reply carried.
+    assert list(case.attachments.filter(original_name="id-card.pdf").values_list("kind", flat=True)) == ["identity"]
 
 
 def test_it_threads_by_a_plus_address_too(client, db, now, submit):

@@ -148,3 +148,13 @@ def test_it_sends_the_email_channel_an_acknowledgement_not_a_confirmation_link(c
     assert case.state == State.VERIFYING and case.email_confirmed_at is None
     assert list(Notification.objects.values_list("kind", flat=True)) == ["acknowledgement"]
     assert case.deadlines.filter(kind="respond", status=DeadlineStatus.OPEN).exists()
+
+
+def test_an_agent_who_wrote_by_post_needs_no_email_address(client, analyst, now):
+    client.force_login(analyst)
+    response = client.post(NEW, post_data(jurisdiction="US-CA", request_types=["access"], filer="agent",
+                                          agent_name="Bo Agent", agent_organisation="Rights Ltd",
+                                          authorisation=SimpleUploadedFile("auth.pdf", PDF)))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case = DataSubjectRequest.objects.get()
+    assert case.by_post and case.attachments.filter(kind=Attachment.Kind.AUTHORISATION).count() == 1

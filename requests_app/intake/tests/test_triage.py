@@ -56,7 +56,10 @@ def test_it_turns_a_message_into_a_case_counted_from_its_arrival(client, analyst
     respond = case.deadlines.get(kind="respond")
     assert respond.start_date == dt.date(2026, 11, 30)  # not the day it was triaged
     kept = set(case.attachments.values_list("original_name", flat=True))
-    assert kept == {f"message-{m.public_id.hex[:8]}.eml", "id-card.pdf", "notes.txt"}
+    assert kept == {f"message-{m.public_id.hex[:8]}.eml", "id-card.pdf"}
+    # A refused type stays inside the original message, and the case says so.
+    refused = case.events.get(kind="attachments_refused")
+    assert refused.data["refused"][0].startswith("notes.txt: ") and "not a PDF, PNG or JPEG" in refused.reason
     assert set(case.attachments.values_list("kind", flat=True)) == {Attachment.Kind.INFORMATION}
     m.refresh_from_db()
     assert m.state == InboxState.CONVERTED and list(m.cases.all()) == [case] and m.handled_by == analyst
