@@ -892,7 +892,7 @@ def reveal_requester(case, user) -> dict:
         raise PermissionDenied("You may reveal requester details only on cases you work.")
     record(case, "requester_revealed", user=user)
     return {"name": case.requester_name, "email": case.requester_email, "account_id": case.account_id,
-            "phone": case.phone}
+            "phone": case.phone, "postal_address": case.postal_address}
 
 
 def open_cases():

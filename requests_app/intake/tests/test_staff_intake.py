@@ -69,7 +69,10 @@ def test_it_receives_a_posted_request_without_any_email_address(client, manager,
     assert case.attachments.filter(kind=Attachment.Kind.STAFF).count() == 1
     page = client.get(reverse("staff:case", args=[case.pk])).content.decode()
     assert "No e-mail address" in page and "Print every letter" in page
-    assert "recorded by mia" in page
+    assert "recorded by mia" in page and "Hauptstr. 1" not in page  # masked until revealed
+    case.refresh_from_db()
+    revealed = client.post(reverse("staff:reveal", args=[case.pk]), {"version": case.version}).content.decode()
+    assert "Hauptstr. 1" in revealed
 
 
 @pytest.mark.parametrize("over, field, message", [
