@@ -103,6 +103,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("pt-br", "Português (Brasil)")]
 # Web pages and e-mails in locale/, letters in locale_letters/ (catalogues are merged).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_letters"]
+LOCALE_PATHS.append(BASE_DIR / "requests_app" / "intake" / "locale")  # the intake app's public strings
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
