@@ -18,7 +18,7 @@ def _all_request_types():
     seen: dict[str, str] = {}
     for regime in R.REGIMES.values():
         for rt in regime.request_types:
-            seen.setdefault(rt.code, rt.label)
+            seen.setdefault(rt.code, f"{rt.label} ({rt.code})")
     return sorted(seen.items(), key=lambda kv: kv[1])
 
 

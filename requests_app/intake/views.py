@@ -42,7 +42,8 @@ manager_required = _requires("requests_app.assign_case", "Only managers block or
 
 
 def _render(request, template, context, status=200):
-    return render(request, f"intake/{template}", {**context, "role": role_label(request.user), "nav": "intake"},
+    nav = "intake_new" if template == "new.html" else "intake"
+    return render(request, f"intake/{template}", {**context, "role": role_label(request.user), "nav": nav},
                   status=status)
 
 
