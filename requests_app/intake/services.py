@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from requests_app import services as core
 from requests_app import uploads
-from requests_app.models import Attachment, Channel, DataSubjectRequest, OPEN_STATES
+from requests_app.models import OPEN_STATES, SELF_SERVICE_CHANNELS, Attachment, Channel, DataSubjectRequest
 from requests_app.outbox import queue_email
 
 from .models import BlockedSender, Flag, InboundAttachment, InboundMessage, InboxEvent, InboxState, OneTimeCode
@@ -100,12 +100,20 @@ def on_event(sender, event, **kwargs) -> None:
 
 
 def _link_duplicates(case) -> None:
-    for other in open_duplicates(case.requester_email, case.request_type, exclude_batch=case.batch_id):
+    others = list(open_duplicates(case.requester_email, case.request_type, exclude_batch=case.batch_id))
+    for other in others:
         reason = "The same person has another open request of the same type."
         core.record(case, "likely_duplicate", actor_label=core.SYSTEM, reason=reason,
                     data={"linked_case": other.pk, "linked_reference": other.reference})
         core.record(other, "likely_duplicate", actor_label=core.SYSTEM, reason=reason,
                     data={"linked_case": case.pk, "linked_reference": case.reference})
+    if others and case.channel in SELF_SERVICE_CHANNELS:
+        # Told by e-mail, to the address on file only: the form must not tell whoever types an
+        # address that its owner has open requests (with DSAR_EMAIL_CODE_REQUIRED, the proven
+        # address is also told on the form, views_public).
+        queue_email("duplicate_notice", core._recipients(case), language=case.language, case=case,
+                    context=core._email_context(case, others=others),
+                    dedupe_key=f"duplicate_notice:{case.batch_id}")
 
 
 def _flag_mx_sender(message: InboundMessage, cases) -> None:

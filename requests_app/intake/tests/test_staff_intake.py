@@ -140,6 +140,7 @@ def test_it_links_a_duplicate_with_the_open_case_on_both_case_pages(client, anal
                                    requester_email="ana@example.com", channel="email"))
     third = DataSubjectRequest.objects.get(request_type="correction")
     assert not third.events.filter(kind="likely_duplicate").exists()
+    assert not Notification.objects.filter(kind="duplicate_notice").exists()  # staff saw it on the page
 
 
 def test_it_sends_the_email_channel_an_acknowledgement_not_a_confirmation_link(client, analyst, now,
@@ -161,3 +162,15 @@ def test_an_agent_who_wrote_by_post_needs_no_email_address(client, analyst, now)
     assert response.status_code == 302, response.content.decode()[:2000]
     case = DataSubjectRequest.objects.get()
     assert case.by_post and case.attachments.filter(kind=Attachment.Kind.AUTHORISATION).count() == 1
+
+
+def test_a_web_duplicate_is_told_by_email_to_the_address_on_file_only(submit, now):
+    first = submit("US-CA", "deletion")
+    second = submit("US-CA", "deletion", requester_email="Ana@Example.com")
+    notice = Notification.objects.get(kind="duplicate_notice")
+    assert notice.to == ["Ana@Example.com"] and notice.case == second
+    assert first.reference in notice.body_text and "do not need to send it again" in notice.body_text
+    submit("US-CA", "deletion")  # a third: one notice per filing
+    assert Notification.objects.filter(kind="duplicate_notice").count() == 2
+    submit("US-CA", "correction")
+    assert Notification.objects.filter(kind="duplicate_notice").count() == 2
