@@ -356,7 +356,14 @@ def lift_block(user, block: BlockedSender, reason: str = "") -> BlockedSender:
         raise IntakeError(f"The block on {block.value} was already lifted.")
     block.lifted_by, block.lifted_at, block.lift_reason = user, timezone.now(), reason.strip()
     block.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
-    log.warning("block on %s lifted by %s", block.value, user.get_username())
+    # Reversible: what the block kept out of the inbox comes back to it (unless still blocked).
+    held = InboundMessage.objects.filter(state=InboxState.BLOCKED)
+    held = held.filter(from_email__iendswith=f"@{block.value}") if block.is_domain \
+        else held.filter(from_email__iexact=block.value)
+    back = [m.pk for m in held if not is_blocked(m.from_email)]
+    InboundMessage.objects.filter(pk__in=back).update(state=InboxState.NEW)
+    log.warning("block on %s lifted by %s; %d message(s) back in the inbox", block.value, user.get_username(),
+                len(back))
     return block
 
 

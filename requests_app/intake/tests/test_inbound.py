@@ -158,6 +158,9 @@ def test_it_keeps_a_blocked_senders_mail_out_of_the_inbox_and_answers_the_same(c
     assert m.state == InboxState.BLOCKED
     client.force_login(manager)
     assert "Please delete my data" not in client.get(reverse("intake:inbox")).content.decode()
+    # Lifting the block brings the message back to triage.
+    services.lift_block(manager, BlockedSender.objects.get(), "sorted out")
+    assert "Please delete my data" in client.get(reverse("intake:inbox")).content.decode()
 
 
 def test_other_providers_reach_the_same_inbox_through_anymails_signal(db, now):
