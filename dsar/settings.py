@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "requests_app.accounts",
     "requests_app.drp",
+    "requests_app.intake",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("pt-br", "Português (Brasil)")]
 # Web pages and e-mails in locale/, letters in locale_letters/ (catalogues are merged).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_letters"]
+LOCALE_PATHS.append(BASE_DIR / "requests_app" / "intake" / "locale")  # the intake app's public strings
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -186,6 +188,9 @@ if env("ANYMAIL_ESP", default=""):
     EMAIL_BACKEND = f"anymail.backends.{env('ANYMAIL_ESP')}.EmailBackend"
     ANYMAIL.update({k[len("ANYMAIL_"):]: v for k, v in env.ENVIRON.items()
                     if k.startswith("ANYMAIL_") and k != "ANYMAIL_ESP"})
+if env("ANYMAIL_WEBHOOK_SECRET", default=""):
+    # "user:password" for the inbound-mail webhook's basic auth; without it the webhook refuses all.
+    ANYMAIL.setdefault("WEBHOOK_SECRET", env("ANYMAIL_WEBHOOK_SECRET"))
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # filebased backend only
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -247,6 +252,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- product settings ---------------------------------------------------------------------------
 DSAR_CONFIRMATION_DAYS = env.int("DSAR_CONFIRMATION_DAYS", default=14)  # unconfirmed → not_filed
+# Intake (requests_app/intake): confirmation reminders, the optional one-time code on the form.
+DSAR_CONFIRM_REMINDER_AFTER_HOURS = env.int("DSAR_CONFIRM_REMINDER_AFTER_HOURS", default=24)
+DSAR_CONFIRM_REMINDER_BEFORE_CLOSE_DAYS = env.int("DSAR_CONFIRM_REMINDER_BEFORE_CLOSE_DAYS", default=2)
+DSAR_EMAIL_CODE_REQUIRED = env.bool("DSAR_EMAIL_CODE_REQUIRED", default=False)
+DSAR_EMAIL_CODE_MINUTES = env.int("DSAR_EMAIL_CODE_MINUTES", default=15)
+DSAR_EMAIL_CODE_ATTEMPTS = env.int("DSAR_EMAIL_CODE_ATTEMPTS", default=5)
+DSAR_EMAIL_CODE_RATE = env("DSAR_EMAIL_CODE_RATE", default="3/h")  # codes sent per address
 DSAR_DUE_SOON_DAYS = env.int("DSAR_DUE_SOON_DAYS", default=7)
 DSAR_URGENT_DAYS = env.int("DSAR_URGENT_DAYS", default=2)
 DSAR_STATUS_LINK_MAX_AGE_DAYS = env.int("DSAR_STATUS_LINK_MAX_AGE_DAYS", default=800)  # ≥ 24 months (11 CCR §7101)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/intake/", include("requests_app.intake.urls")),
+    path("intake/", include("requests_app.intake.urls_public")),
+    # Other providers' inbound mail reaches the same inbox; only with a webhook secret (anymail
+    # alone would accept unauthenticated calls with a warning).
+    *([path("anymail/", include("anymail.urls"))] if settings.ANYMAIL.get("WEBHOOK_SECRET") else []),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include("requests_app.drp.urls")),
     path("", include(("requests_app.urls_public", "public"))),

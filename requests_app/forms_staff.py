@@ -7,10 +7,12 @@ Each form asks for exactly what the law needs for that step; the services re-che
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -176,9 +178,62 @@ class RequestInformationForm(VersionedForm):
             self.fields["what"].help_text = _("The legal clock keeps running while you wait.")
 
 
-class ReceiveReplyForm(VersionedForm):
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+    format = "%Y-%m-%dT%H:%M"
+
+
+class ZonedDateTimeField(forms.DateTimeField):
+    """A local date and time typed in a given zone (the requester's), returned aware."""
+
+    widget = DateTimeLocalInput
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def __init__(self, *args, zone: str = "UTC", **kwargs):
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        with timezone.override(ZoneInfo(self.zone)):
+            return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return value.astimezone(ZoneInfo(self.zone)).strftime(DateTimeLocalInput.format)
+        return value
+
+
+class ArrivalForm(VersionedForm):
+    """Staff record something that arrived earlier (post, phone, e-mail): the clocks count from
+    when it arrived, never from when it was typed in (spec section 3)."""
+
+    arrival_label = _("When did it arrive?")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = self.case.jurisdiction_info.timezone
+        self.fields["received_at"] = ZonedDateTimeField(
+            zone=zone, label=self.arrival_label, initial=timezone.now, required=False,
+            help_text=_("Local time of the requester (%(zone)s). Not in the future, not before the request "
+                        "was received.") % {"zone": zone})
+
+    def clean_received_at(self):
+        value = self.cleaned_data["received_at"]
+        if value is None:  # left empty: it arrives now
+            return None
+        if value > timezone.now():
+            raise forms.ValidationError(_("The arrival time cannot be in the future."))
+        if value < self.case.received_at:
+            received = self.case.received_at.astimezone(ZoneInfo(self.case.jurisdiction_info.timezone))
+            raise forms.ValidationError(_("It cannot have arrived before the request itself (%(when)s).")
+                                        % {"when": f"{received:%Y-%m-%d %H:%M}"})
+        return value
+
+
+class ReceiveReplyForm(ArrivalForm):
     message = _text(_("The requester's answer (received by post, phone or e-mail)"), rows=3, required=False)
     upload = forms.FileField(required=False, label=_("Document received"))
+    arrival_label = _("When did the answer arrive?")
 
     def clean(self):
         data = super().clean()
@@ -345,8 +400,9 @@ class AppealExtendForm(VersionedForm):
     reason = _text(_("Reason for extending the appeal decision (sent to the requester)"), rows=3)
 
 
-class RecordAppealForm(VersionedForm):
+class RecordAppealForm(ArrivalForm):
     statement = _text(_("The requester's appeal (as received)"), rows=3)
+    arrival_label = _("When did the appeal arrive?")
     late_reason = _text(_("Accept although late, because…"), required=False, rows=2,
                         help_text=_("Only if the appeal window has closed; managers only."))
 

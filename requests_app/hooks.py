@@ -27,6 +27,7 @@ clocks_alerted = Signal()
 sweep_completed = Signal()
 
 _SWEEP_STEPS: dict[str, Callable] = {}
+_SUBMISSION_GATES: dict[str, Callable] = {}
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:
@@ -55,3 +56,21 @@ def run_sweep_steps(now) -> dict:
             log.exception("sweep step %s failed", name)
             results[name] = "error"
     return results
+
+
+def submission_gate(name: str):
+    """Decorator: ``fn(request, email, request_types) -> str | None``, asked by the web form
+    before it stores a request; a URL sends the person there first (e.g. to prove the address
+    with a one-time code). The form's answers stay in the session meanwhile."""
+    def register(fn):
+        _SUBMISSION_GATES[name] = fn
+        return fn
+    return register
+
+
+def submission_gate_url(request, email: str, request_types) -> str | None:
+    for fn in list(_SUBMISSION_GATES.values()):
+        url = fn(request, email, request_types)
+        if url:
+            return url
+    return None

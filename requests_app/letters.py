@@ -104,6 +104,7 @@ def case_facts(case, appeal=None) -> dict:
         "received_on": local(case.received_at),
         "requester_name": case.requester_name,
         "requester_email": case.requester_email,
+        "postal_address": case.postal_address,
         "filer": case.filer,
         "agent_name": case.agent_name,
         "agent_organisation": case.agent_organisation,

@@ -69,6 +69,21 @@ class Filer(models.TextChoices):
     PARENT = R.PARENT, _("A parent or guardian of a minor")
 
 
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post")
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+    API = "api", _("API")
+    DRP = "drp", _("Data Rights Protocol")
+
+
+# Where the requester typed their own address into a form, it is confirmed by a link before the
+# case counts; a request that reached the team another way was received by that very act.
+SELF_SERVICE_CHANNELS = (Channel.WEB, Channel.API, Channel.DRP)
+
+
 class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -80,9 +95,11 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     language = models.CharField(max_length=8, default="en")
 
     requester_name = models.CharField(max_length=200)
-    requester_email = models.EmailField(db_index=True)
+    requester_email = models.EmailField(db_index=True, blank=True,
+                                        help_text="Empty when the request came by post or phone: letters are printed")
     account_id = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    postal_address = models.TextField(blank=True, help_text="Where printed letters go (requests by post)")
     data_description = models.TextField(blank=True, help_text="The data concerned (required in Mexico)")
     details = models.TextField(blank=True)
 
@@ -91,6 +108,9 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     agent_email = models.EmailField(blank=True)
     agent_organisation = models.CharField(max_length=200, blank=True)
     via_gpc = models.BooleanField(default=False, help_text="Filed from a Global Privacy Control signal")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="recorded_cases", help_text="The staff member who recorded it")
 
     state = FSMField(max_length=24, choices=State.choices, default=State.SUBMITTED, db_index=True)
     awaiting = models.CharField(max_length=16, choices=Awaiting.choices, blank=True, default="")
@@ -154,6 +174,11 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def by_post(self) -> bool:
+        """No e-mail address for anyone: every letter is printed and posted."""
+        return not self.requester_email and not self.agent_email
 
     # --- state machine ----------------------------------------------------------------------------
     @transition(field=state, source=State.SUBMITTED, target=RETURN_VALUE(State.VERIFYING, State.IN_PROGRESS))

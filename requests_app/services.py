@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,12 +25,14 @@ from .models import (
     AppealState,
     Attachment,
     Awaiting,
+    Channel,
     DataSubjectRequest,
     Deadline,
     DeadlineStatus,
     Event,
     Filer,
     Note,
+    SELF_SERVICE_CHANNELS,
     State,
     can_work,
 )
@@ -106,6 +109,26 @@ REQUESTER_ACTIONS = {"confirm_email", "receive_reply", "withdraw"}
 
 def _today(case) -> dt.date:
     return local_date(timezone.now(), case.jurisdiction_info.timezone)
+
+
+def arrival(case, received_at: dt.datetime | None, user=None, *, not_before: dt.datetime | None = None,
+            what: str = "it") -> tuple[dt.datetime, dict]:
+    """The moment something that starts, restarts or ends a clock arrived (spec section 3: "when
+    something arrived"), and the audit data of who typed it in and when. Default: now."""
+    now = timezone.now()
+    if received_at is None:
+        return now, {"received_at": now.isoformat()}
+    if timezone.is_naive(received_at):
+        raise ServiceError("The arrival time needs a time zone (the requester's).")
+    if received_at > now:
+        raise ServiceError(f"The arrival time of {what} cannot be in the future.")
+    earliest = max(filter(None, (case.received_at, not_before)))
+    if received_at < earliest:
+        local = earliest.astimezone(ZoneInfo(case.jurisdiction_info.timezone))
+        raise ServiceError(f"{what.capitalize()} cannot have arrived before {local:%Y-%m-%d %H:%M} "
+                           f"({case.jurisdiction_info.timezone}).")
+    return received_at, {"received_at": received_at.isoformat(), "recorded_at": now.isoformat(),
+                         "recorded_by": _label(user)}
 
 
 def _open_deadline(case, kind: str, appeal=None) -> Deadline | None:
@@ -207,13 +230,15 @@ def _email_context(case, **extra) -> dict:
 
 
 def _recipients(case) -> list[str]:
-    to = [case.requester_email]
+    to = [case.requester_email] if case.requester_email else []
     if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
         to.append(case.agent_email)
     return to
 
 
 def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
+    if case.by_post:
+        return  # no address to write to: the letters are printed (the case page says so)
     queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
                 language=case.language, case=case, letter=letter,
                 dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
@@ -235,7 +260,7 @@ class Upload:
 
 def validate_submission(jurisdiction: str, request_types: list[str], filer: str, *, data_description: str = "",
                         account_id: str = "", phone: str = "", authorisation: Upload | None = None,
-                        agent_name: str = "", agent_email: str = "") -> R.Jurisdiction:
+                        agent_name: str = "", agent_email: str = "", by_email: bool = True) -> R.Jurisdiction:
     errors: dict[str, list[str]] = {}
     try:
         jur = R.jurisdiction(jurisdiction)
@@ -253,7 +278,7 @@ def validate_submission(jurisdiction: str, request_types: list[str], filer: str,
     if filer in (Filer.AGENT, Filer.LEGAL_REPRESENTATIVE, Filer.PARENT):
         if not agent_name:
             errors.setdefault("agent_name", []).append("Give your own name as the person filing.")
-        if not agent_email:
+        if not agent_email and by_email:  # an agent who wrote by post may have no e-mail address
             errors.setdefault("agent_email", []).append("Give your own e-mail address as the person filing.")
         if authorisation is None:
             errors.setdefault("authorisation", []).append(
@@ -275,7 +300,7 @@ def _is_repeat(jur: R.Jurisdiction, request_type: R.RequestType, email: str, rec
     # Cal. Civ. Code §1798.130(b), and company policy (section K) for every US state: access/know
     # requests need not be answered more than twice per rolling 12 months; the third is flagged.
     limit = jur.repeat_access_limit
-    if limit is None or request_type.code != REPEAT_ACCESS_TYPE:
+    if limit is None or request_type.code != REPEAT_ACCESS_TYPE or not email.strip():
         return False
     from dateutil.relativedelta import relativedelta
 
@@ -293,14 +318,24 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                    phone: str = "", data_description: str = "", details: str = "", agent_name: str = "",
                    agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
                    authorisation: Upload | None = None, received_at: dt.datetime | None = None,
+                   channel: str = Channel.WEB, recorded_by=None, postal_address: str = "",
                    ) -> list[DataSubjectRequest]:
     """Store a request (one case per request type, linked by batch_id) with its clocks, in one
-    transaction, and queue the confirmation e-mail."""
+    transaction, and queue the confirmation e-mail.
+
+    ``channel`` says how it reached us and ``recorded_by`` which staff member typed it in; a request
+    that came by e-mail, post, phone or in person is received as it stands (no confirmation link),
+    and one without any e-mail address gets its letters printed instead of e-mailed."""
     if isinstance(request_types, str):
         request_types = [request_types]
     jur = validate_submission(jurisdiction, request_types, filer, data_description=data_description,
                               account_id=account_id, phone=phone, authorisation=authorisation,
-                              agent_name=agent_name, agent_email=agent_email)
+                              agent_name=agent_name, agent_email=agent_email,
+                              by_email=channel in SELF_SERVICE_CHANNELS)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [f"Unknown channel: {channel}"]})
+    if channel in SELF_SERVICE_CHANNELS and not requester_email.strip():
+        raise ValidationError({"requester_email": ["Give the e-mail address we confirm the request with."]})
     received_at = received_at or timezone.now()
     received_on = local_date(received_at, jur.timezone)
     cases = []
@@ -310,9 +345,10 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         case = DataSubjectRequest(
             jurisdiction=jur.code, regime=jur.regime.code, request_type=code, language=language,
             requester_name=requester_name.strip(), requester_email=requester_email.strip(),
-            account_id=account_id, phone=phone, data_description=data_description, details=details,
+            account_id=account_id, phone=phone, postal_address=postal_address.strip(),
+            data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
-            via_gpc=via_gpc, received_at=received_at,
+            via_gpc=via_gpc, received_at=received_at, channel=channel, recorded_by=recorded_by,
             is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
         )
         if batch:
@@ -321,9 +357,11 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         batch = case.batch_id
         case.reference = f"DSAR-{received_at.year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
-        record(case, "submitted", actor_label=REQUESTER, to_state=case.state, public=True,
+        record(case, "submitted", user=recorded_by, actor_label=None if recorded_by else REQUESTER,
+               to_state=case.state, public=True,
                data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
-                     "filer": filer, "via_gpc": via_gpc})
+                     "filer": filer, "via_gpc": via_gpc, "channel": channel,
+                     "received_at": received_at.isoformat(), "recorded_at": timezone.now().isoformat()})
         if case.is_repeat:
             source = ("Cal. Civ. Code §1798.130(b)" if jur.regime.code == "ccpa"
                       else "company privacy policy, section K")
@@ -335,9 +373,14 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
         _start_rules(case, R.RECEIVED, received_on)
         _start_rules(case, R.COMPLETE_REQUEST, received_on)
-        start_clock(case, _confirm_rule(), received_on)
+        if channel in SELF_SERVICE_CHANNELS:
+            start_clock(case, _confirm_rule(), received_on)
         refresh_next_due(case)
         cases.append(case)
+    if channel not in SELF_SERVICE_CHANNELS:
+        for case in cases:
+            _accept(case, email_confirmed=False)
+        return cases
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times.
     notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
@@ -358,7 +401,7 @@ def _confirm_rule() -> R.ClockRule:
                        "Setting DSAR_CONFIRMATION_DAYS (unconfirmed requests close as not filed)", kind=R.WINDOW)
 
 
-def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
+def add_attachment(case, kind: str, upload: Upload, user=None, *, data: dict | None = None) -> Attachment:
     from django.core.files.base import ContentFile
 
     att = Attachment(case=case, kind=kind, original_name=upload.name[:255], content_type=upload.content_type,
@@ -366,7 +409,7 @@ def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
     att.file.save(upload.name, ContentFile(upload.content), save=False)
     att.save()
     record(case, "attachment_added", user=user, actor_label=None if user else REQUESTER,
-           data={"attachment": att.pk, "kind": kind, "sha256": att.sha256, "size": att.size})
+           data={"attachment": att.pk, "kind": kind, "sha256": att.sha256, "size": att.size, **(data or {})})
     return att
 
 
@@ -376,15 +419,25 @@ def confirm_email(case) -> DataSubjectRequest:
     case = _lock(case)
     if case.state != State.SUBMITTED:
         return case
-    now = timezone.now()
-    case.email_confirmed_at = now
-    _transition(case, "confirm_email", None, check_perm=False)
+    return _accept(case, email_confirmed=True)
+
+
+def _accept(case, *, email_confirmed: bool) -> DataSubjectRequest:
+    """The request counts: by the confirmation link, or at once when it reached the team by
+    e-mail, post, phone or in person."""
+    if email_confirmed:
+        case.email_confirmed_at = timezone.now()
+    _transition(case, "confirm_email", None, check_perm=False, public=email_confirmed,
+                data=None if email_confirmed else {"channel": case.channel})
     d = _open_deadline(case, R.CONFIRM_EMAIL)
     if d:
         close_deadline(d)
     if not case.request_type_info.needs_verification:
         # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
-        _mark_verified(case, None, how="e-mail confirmation (opt-out needs no identity verification)")
+        # A request received by post or phone needed nothing more from its arrival on.
+        _mark_verified(case, None, how=f"{'e-mail confirmation' if email_confirmed else case.get_channel_display()} "
+                                       "(opt-out needs no identity verification)",
+                       on=None if email_confirmed else local_date(case.received_at, case.jurisdiction_info.timezone))
     ack = _open_deadline(case, R.ACKNOWLEDGE)
     letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
     if ack:
@@ -394,11 +447,11 @@ def confirm_email(case) -> DataSubjectRequest:
     return case
 
 
-def _mark_verified(case, user, how: str) -> None:
+def _mark_verified(case, user, how: str, on: dt.date | None = None) -> None:
     case.verified_at = timezone.now()
     case.save(update_fields=["verified_at"])
     record(case, "identity_verified", user=user, actor_label=None if user else SYSTEM, reason=how, public=True)
-    _start_rules(case, R.VERIFIED, _today(case))  # nrs603a: 60 days from the verified request
+    _start_rules(case, R.VERIFIED, on or _today(case))  # nrs603a: 60 days from the verified request
 
 
 @transaction.atomic
@@ -470,24 +523,29 @@ def _reply_due(case) -> str | None:
 
 
 @transaction.atomic
-def receive_reply(case, *, message: str, upload: Upload | None = None, user=None) -> DataSubjectRequest:
-    """The requester answered (status page), or staff record an answer that came another way."""
+def receive_reply(case, *, message: str, upload: Upload | None = None, user=None,
+                  received_at: dt.datetime | None = None) -> DataSubjectRequest:
+    """The requester answered (status page), or staff record an answer that came another way;
+    `received_at` is when it arrived (default now): the clocks count from that day."""
     case = _lock(case)
     if case.state != State.AWAITING_REQUESTER:
         raise ServiceError(f"{case.reference} is not waiting for an answer from you.")
     if not message.strip() and upload is None:
         raise ServiceError("Write your answer or attach a document.")
     what = case.awaiting
-    today = _today(case)
+    arrived, arrival_data = arrival(case, received_at, user, not_before=case.information_requested_at,
+                                    what="the answer")
+    today = local_date(arrived, case.jurisdiction_info.timezone)
     late = _open_deadline(case, R.REQUESTER_REPLY)
-    if late is not None and timezone.now() > late.due_at:
+    if late is not None and arrived > late.due_at:
         # LFPDPPP (2025): no reply within 10 business days means the request is deemed not filed.
         raise ServiceError(f"The time to send the missing information ended on {late.due_date}; the request "
                            "is deemed not filed. You may file a new request.")
     if upload is not None:
         kind = Attachment.Kind.IDENTITY if what == Awaiting.IDENTITY else Attachment.Kind.INFORMATION
-        add_attachment(case, kind, upload, user=user)
-    _transition(case, "receive_reply", user, reason=message, data={"what": what}, check_perm=False)
+        add_attachment(case, kind, upload, user=user, data=arrival_data)
+    _transition(case, "receive_reply", user, reason=message, data={"what": what, **arrival_data},
+                check_perm=False)
     case.awaiting = ""
     case.save(update_fields=["awaiting"])
     regime = case.regime_info
@@ -513,7 +571,8 @@ def receive_reply(case, *, message: str, upload: Upload | None = None, user=None
             respond.save()
             record(case, event, user=user, actor_label=None if user else REQUESTER,
                    data={"clock": R.RESPOND, "from": old_due.isoformat(), "due": respond.due_date.isoformat(),
-                         "start": respond.start_date.isoformat(), "paused_days": respond.paused_days})
+                         "start": respond.start_date.isoformat(), "paused_days": respond.paused_days,
+                         **arrival_data})
     refresh_next_due(case)
     return case
 
@@ -699,7 +758,10 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
 # --- appeals (cpa, ctdpa, vcdpa) -----------------------------------------------------------------
 
 @transaction.atomic
-def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "") -> Appeal:
+def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "",
+                received_at: dt.datetime | None = None) -> Appeal:
+    """`received_at`: when the appeal arrived (default now); the window and the decision clock
+    are judged from that moment."""
     case = _lock(case)
     regime = case.regime_info
     if not regime.has_appeals:
@@ -709,7 +771,7 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     if case.appeals.exists():
         raise ServiceError(f"{case.reference} has already been appealed.")
     window = case.deadlines.filter(kind=R.APPEAL_WINDOW).order_by("-id").first()
-    now = timezone.now()
+    now, arrival_data = arrival(case, received_at, user, not_before=case.decision_sent_at, what="the appeal")
     late = window is None or now > window.due_at
     if late:
         closed_on = window.due_date if window else None
@@ -725,11 +787,12 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     if window and window.status == DeadlineStatus.OPEN:
         close_deadline(window, DeadlineStatus.LAPSED if late else DeadlineStatus.MET)
     record(case, "appeal_filed", user=user, appeal=appeal, public=True, reason=statement,
-           data={"late_accepted": late, "late_accepted_reason": appeal.late_accepted_reason})
+           data={"late_accepted": late, "late_accepted_reason": appeal.late_accepted_reason, **arrival_data})
     if late:
         record(case, "late_appeal_accepted", user=user, appeal=appeal, reason=appeal.late_accepted_reason,
                data={"window_closed_on": window.due_date.isoformat() if window else None})
-    start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type), _today(case), appeal=appeal)
+    start_clock(case, regime.any_clock(R.APPEAL_RESPOND, case.request_type),
+                local_date(now, case.jurisdiction_info.timezone), appeal=appeal)
     refresh_next_due(case)
     notify_requester(case, "appeal_received", dedupe=f"appeal{appeal.pk}", appeal=appeal,
                      appeal_due=_open_deadline(case, R.APPEAL_RESPOND, appeal=appeal).due_date)
@@ -829,7 +892,7 @@ def reveal_requester(case, user) -> dict:
         raise PermissionDenied("You may reveal requester details only on cases you work.")
     record(case, "requester_revealed", user=user)
     return {"name": case.requester_name, "email": case.requester_email, "account_id": case.account_id,
-            "phone": case.phone}
+            "phone": case.phone, "postal_address": case.postal_address}
 
 
 def open_cases():

@@ -27,7 +27,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import public_display, ratelimit, services, uploads
+from .. import hooks, public_display, ratelimit, services, uploads
 from .. import regimes as R
 from ..forms import (
     ON_BEHALF,
@@ -291,6 +291,9 @@ def review(request):
         form = ReviewForm(request.POST)
         if form.is_valid():
             email = identity["requester_email"]
+            gate = hooks.submission_gate_url(request, email, data["request_types"])
+            if gate:
+                return redirect(gate)
             if not ratelimit.allow(request, "submit", email=email):
                 form.add_error(None, _("You have sent many requests in a short time. Your answers are kept: "
                                        "please try again in an hour."))

@@ -216,7 +216,7 @@ def _run_receive_reply(case, user, d, form):
     if case.version != d["version"]:
         raise _stale(case)
     services.receive_reply(case, message=d["message"] or "(document received)", upload=_upload(d.get("upload")),
-                           user=user)
+                           user=user, received_at=d["received_at"])
     return "The requester's answer is recorded."
 
 
@@ -286,7 +286,8 @@ def _run_note(case, user, d, form):
 def _run_record_appeal(case, user, d, form):
     if case.version != d["version"]:
         raise _stale(case)
-    services.file_appeal(case, statement=d["statement"], user=user, accept_late_reason=d.get("late_reason", ""))
+    services.file_appeal(case, statement=d["statement"], user=user, accept_late_reason=d.get("late_reason", ""),
+                         received_at=d["received_at"])
     return "Appeal recorded; its clock is running."
 
 
