@@ -142,6 +142,11 @@ class Regime:
                 return c
         return None
 
+    def pauses_on_clarification(self, request_type: str) -> bool:
+        # UK GDPR Art. 12A(4)-(5): the pause is for identifying the information a request under
+        # Art. 15 (access) relates to; every other request's clock keeps running (spec section 3).
+        return self.pause_on_clarification and request_type == "access"
+
     @property
     def has_appeals(self) -> bool:
         return self.appeal is not None

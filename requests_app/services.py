@@ -468,9 +468,10 @@ def request_information(case, user, *, what: str, message: str,
             close_deadline(det, DeadlineStatus.CANCELLED)  # restarts from the complete request
         _start_rules(case, R.INFORMATION_REQUESTED, today)
     elif regime.restart_on_identity and what in RESTARTING or \
-            regime.pause_on_clarification and what == Awaiting.CLARIFICATION:
+            regime.pauses_on_clarification(case.request_type) and what == Awaiting.CLARIFICATION:
         respond = _open_deadline(case, R.RESPOND)
-        if respond:
+        # Spec section 3: only a running clock pauses; an expired one stays expired (and overdue).
+        if respond and timezone.now() <= respond.due_at:
             respond.paused_since = today
             respond.save(update_fields=["paused_since"])
             record(case, "clock_paused", user=user, reason=message,
@@ -568,9 +569,11 @@ def extend_deadline(case, user, *, reason: str, kind: str | None = None, appeal=
     if rule.extended is None:
         raise ServiceError(f"The {kind} clock of a {case.regime_info.name} {case.request_type} request cannot be "
                            f"extended ({rule.source}).")
-    if deadline.extended:
+    # Spec section 3: once per request and clock kind, even if the clock restarted since.
+    earlier = case.deadlines.filter(kind=kind, appeal=appeal, extended=True).order_by("id").first()
+    if earlier is not None:
         raise ServiceError(f"The {kind} clock was already extended on "
-                           f"{local_date(deadline.extended_at, deadline.timezone)}; the law allows one extension.")
+                           f"{local_date(earlier.extended_at, earlier.timezone)}; the law allows one extension.")
     if deadline.is_paused:
         raise ServiceError(f"The {kind} clock is stopped while we wait for the requester; extend it, if "
                            "needed, once it runs again.")

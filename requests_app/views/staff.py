@@ -334,8 +334,10 @@ def extendable_clocks(case) -> list:
     """Running clocks of the case (not its appeals) that the law lets us extend, once, before they expire."""
     now = timezone.now()
     out = []
+    # One extension per request and clock kind (spec section 3), even across a restart.
+    used = set(case.deadlines.filter(appeal__isnull=True, extended=True).values_list("kind", flat=True))
     for d in case.deadlines.filter(status=DeadlineStatus.OPEN, appeal__isnull=True, extended=False,
-                                   paused_since__isnull=True, due_at__gte=now):
+                                   paused_since__isnull=True, due_at__gte=now).exclude(kind__in=used):
         rule = case.regime_info.any_clock(d.kind, case.request_type)
         if rule is not None and rule.extended is not None and d.extended_due_date:
             out.append(d)
