@@ -502,6 +502,19 @@ EEA = {
     "NO": ("Europe/Oslo", "Datatilsynet"),
 }
 
+# EU outermost regions and Åland, which have ISO codes of their own: EU territory where the GDPR
+# applies (TFEU Arts. 349, 355(1), 355(4)); each with its own zone and holiday calendar (spec section 1).
+CNIL = EEA["FR"][1]
+EU_REGIONS = {
+    "RE": ("Indian/Reunion", CNIL),
+    "GP": ("America/Guadeloupe", CNIL),
+    "MQ": ("America/Martinique", CNIL),
+    "GF": ("America/Cayenne", CNIL),
+    "YT": ("Indian/Mayotte", CNIL),
+    "MF": ("America/Marigot", CNIL),
+    "AX": ("Europe/Mariehamn", EEA["FI"][1]),
+}
+
 US_STATE_REGIMES = {"CA": CCPA, "CO": CPA, "CT": CTDPA, "VA": VCDPA, "UT": UCPA, "NV": NRS603A}
 
 US_STATE_TZ = {
@@ -567,8 +580,8 @@ def jurisdiction(code: str) -> Jurisdiction:
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise UnknownJurisdiction(f"unknown jurisdiction '{code}': not an ISO 3166-1 alpha-2 country code")
     name = _country_name(code)
-    if code in EEA:
-        tz, authority = EEA[code]
+    if code in EEA or code in EU_REGIONS:
+        tz, authority = EEA.get(code) or EU_REGIONS[code]
         return Jurisdiction(code, name, GDPR, tz, _calendar(code), authority)
     if code == "GB":
         return Jurisdiction(code, name, UK_GDPR, "Europe/London", HolidayCalendar("GB", "ENG"))  # spec: England
