@@ -5,6 +5,7 @@ Pure Python, no Django imports.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from . import regimes as R
@@ -65,6 +66,9 @@ def parse_local_date(value: str | dt.date | dt.datetime, tz: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = value.strip()
+    if not _EXTENDED_DATE.match(text):
+        # ISO basic (20260302) and week dates parse in Python 3.11 but are easily misread: refuse them.
+        raise ValueError(f"'{value}' is not a valid date (expected YYYY-MM-DD, or YYYY-MM-DDTHH:MM±HH:MM)")
     if len(text) == 10:
         try:
             return dt.date.fromisoformat(text)
@@ -77,6 +81,17 @@ def parse_local_date(value: str | dt.date | dt.datetime, tz: str) -> dt.date:
     if moment.tzinfo is None:
         raise ValueError(f"'{value}' has no UTC offset: give a date, or a datetime with an offset")
     return local_date(moment, tz)
+
+
+_EXTENDED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
+
+
+def _clock_or_error(rule: R.ClockRule, start: dt.date, jurisdiction: R.Jurisdiction) -> Clock:
+    try:
+        return make_clock(rule, start, jurisdiction)
+    except (OverflowError, ValueError):  # date arithmetic past 9999-12-31
+        raise ValueError(f"{start.isoformat()} is too late a date: its {rule.name} deadline would fall after "
+                         "the last date the calendar holds (9999-12-31)") from None
 
 
 # Which calculator argument starts which event.
@@ -116,7 +131,7 @@ def calculate(
             continue
         start = starts.get(_EVENT_ARGUMENT[rule.starts])
         if start is not None:
-            clocks[rule.name] = make_clock(rule, start, jur)
+            clocks[rule.name] = _clock_or_error(rule, start, jur)
     return {
         "regime": regime.code,
         "request_type": request_type,
