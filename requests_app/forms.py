@@ -272,6 +272,20 @@ class OptOutForm(PublicForm):
     website = Honeypot()
 
 
+class GpcOptOutForm(PublicForm):
+    """A Global Privacy Control signal is an opt-out in itself (11 CCR §7025): one click, no name,
+    and an e-mail address only if the person wants it applied to their account too."""
+
+    requester_email = forms.EmailField(
+        label=_("E-mail address (optional)"), max_length=254, required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        help_text=_("Only if you want the opt-out applied to your account too; we send the confirmation of your "
+                    "opt-out there."),
+        error_messages={"invalid": _("Enter an e-mail address like name@example.com.")},
+    )
+    website = Honeypot()
+
+
 # --- status page ---------------------------------------------------------------------------------------
 
 class ResendLinkForm(PublicForm):

@@ -160,6 +160,12 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def confirm_email(self):
         return State.VERIFYING if self.request_type_info.needs_verification else State.IN_PROGRESS
 
+    @transition(field=state, source=State.SUBMITTED, target=State.IN_PROGRESS,
+                conditions=[lambda c: c.request_type_info.is_opt_out])
+    def accept_opt_out(self):
+        # 11 CCR §7026(d): an opt-out needs neither identity verification nor e-mail confirmation.
+        pass
+
     @transition(field=state, source=State.VERIFYING, target=State.IN_PROGRESS, permission=can_work)
     def verify(self):
         pass
@@ -204,8 +210,9 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=[State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING],
-                target=State.NOT_FILED)
+                target=State.NOT_FILED, conditions=[lambda c: not c.request_type_info.is_opt_out])
     def close_not_filed(self):
+        # Spec section 5: an opt-out is never closed as "not filed" (11 CCR §7026(d)).
         pass
 
 

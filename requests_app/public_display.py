@@ -102,6 +102,8 @@ def event_text(event) -> str | None:
         return _("Your request was received.")
     if kind == "confirm_email":
         return _("You confirmed your e-mail address.")
+    if kind == "accept_opt_out":
+        return _("We act on your opt-out without asking you to confirm your e-mail or prove your identity.")
     if kind == "identity_verified":
         return _("Your identity was verified.")
     if kind == "verify":

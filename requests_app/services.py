@@ -228,13 +228,15 @@ def _email_context(case, **extra) -> dict:
 
 
 def _recipients(case) -> list[str]:
-    to = [case.requester_email]
+    to = [case.requester_email] if case.requester_email else []  # a GPC opt-out may have no address
     if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
         to.append(case.agent_email)
     return to
 
 
 def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
+    if not _recipients(case):
+        return
     queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
                 language=case.language, case=case, letter=letter,
                 dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
@@ -356,13 +358,19 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
         _start_rules(case, R.RECEIVED, received_on)
         _start_rules(case, R.COMPLETE_REQUEST, received_on)
-        start_clock(case, _confirm_rule(), received_on)
+        if rtype.is_opt_out:
+            _accept_opt_out(case, received_on)
+        else:
+            start_clock(case, _confirm_rule(), received_on)
         refresh_next_due(case)
         cases.append(case)
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
-    # all (views/public.confirm), so the requester is not asked N times.
-    notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
-    for case in cases:
+    # all (views/public.confirm), so the requester is not asked N times. Opt-outs need none.
+    to_confirm = [c for c in cases if c.state == State.SUBMITTED]
+    if to_confirm:
+        notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
+                         batch=to_confirm)
+    for case in to_confirm:
         ack = _open_deadline(case, R.ACKNOWLEDGE)
         if ack:
             # The confirmation e-mail confirms receipt and says what happens next (11 CCR §7021(a)),
@@ -370,6 +378,25 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             close_deadline(ack)
             refresh_next_due(case)
     return cases
+
+
+def _accept_opt_out(case, received_on: dt.date) -> None:
+    """Spec section 5, 11 CCR §7026(d): an opt-out is acted on without e-mail confirmation or
+    identity verification, so it is in progress at once and its clocks that count from a
+    verified request (nrs603a) start at receipt. Never closed as not filed."""
+    _transition(case, "accept_opt_out", None, check_perm=False,
+                reason="An opt-out needs no e-mail confirmation and no identity verification (11 CCR §7026(d))")
+    _start_rules(case, R.VERIFIED, received_on)
+    _acknowledge(case)
+
+
+def _acknowledge(case) -> None:
+    ack = _open_deadline(case, R.ACKNOWLEDGE)
+    letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
+    if ack:
+        close_deadline(ack)  # the acknowledgement confirms receipt and says what happens next (11 CCR §7021(a))
+    refresh_next_due(case)
+    notify_requester(case, "acknowledgement", letter=letter, dedupe="first")
 
 
 def _confirm_rule() -> R.ClockRule:
@@ -403,15 +430,7 @@ def confirm_email(case) -> DataSubjectRequest:
     d = _open_deadline(case, R.CONFIRM_EMAIL)
     if d:
         close_deadline(d)
-    if not case.request_type_info.needs_verification:
-        # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
-        _mark_verified(case, None, how="e-mail confirmation (opt-out needs no identity verification)")
-    ack = _open_deadline(case, R.ACKNOWLEDGE)
-    letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
-    if ack:
-        close_deadline(ack)  # the acknowledgement below confirms receipt (11 CCR §7021(a))
-    refresh_next_due(case)
-    notify_requester(case, "acknowledgement", letter=letter, dedupe="first")
+    _acknowledge(case)
     return case
 
 
@@ -709,6 +728,9 @@ def withdraw(case, user=None, *, reason: str = "") -> DataSubjectRequest:
 def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
     """Never confirmed, never verified, or (LFPDPPP) no reply within 10 business days."""
     case = _lock(case)
+    if case.request_type_info.is_opt_out:
+        raise ServiceError("An opt-out is never closed as not filed: it needs no confirmation or verification "
+                           "(11 CCR §7026(d)).")
     if case.state not in (State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING):
         return case  # the requester acted in time; nothing to close
     reply = _open_deadline(case, R.REQUESTER_REPLY)

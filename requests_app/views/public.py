@@ -31,6 +31,7 @@ from .. import public_display, ratelimit, services, uploads
 from .. import regimes as R
 from ..forms import (
     ON_BEHALF,
+    GpcOptOutForm,
     IdentityForm,
     LocationForm,
     OptOutForm,
@@ -360,9 +361,15 @@ def thanks(request):
     done = request.session.get(DONE_SESSION_KEY)
     if not done:
         return redirect("public:start")
+    references = done.get("references", [])
+    cases = list(DataSubjectRequest.objects.filter(reference__in=references))
+    opt_outs_only = bool(cases) and all(c.request_type_info.is_opt_out for c in cases)
     return render(request, "requests_app/public/thanks.html", {
-        "references": done.get("references", []), "email": done.get("email", ""),
+        "references": references, "email": done.get("email", ""),
         "confirm_days": settings.DSAR_CONFIRMATION_DAYS,
+        "opt_outs_only": opt_outs_only,
+        # Without an e-mail address the status link is only given here.
+        "status_urls": [services.status_url(c) for c in cases] if opt_outs_only and not done.get("email") else [],
     })
 
 
@@ -382,8 +389,10 @@ def opt_out(request):
         return redirect("public:start")
     rtype = jur.regime.request_type(GPC_REQUEST_TYPES[jur.regime.code])
     status = 200
+    # 11 CCR §7025: with the signal, the opt-out needs no name and no e-mail (an e-mail is optional).
+    form_class = GpcOptOutForm if gpc_signal(request) else OptOutForm
     if request.method == "POST":
-        form = OptOutForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             if form.cleaned_data.get("website"):
                 return _pretend_success(request, Wizard(request))
@@ -394,7 +403,7 @@ def opt_out(request):
             else:
                 cases = services.submit_request(
                     jurisdiction=jur.code, request_types=[rtype.code],
-                    requester_name=form.cleaned_data["requester_name"], requester_email=email,
+                    requester_name=form.cleaned_data.get("requester_name", ""), requester_email=email,
                     language=current_language(), via_gpc=gpc_signal(request),
                 )
                 request.session.pop(GPC_SESSION_KEY, None)
@@ -402,7 +411,7 @@ def opt_out(request):
                 return redirect("public:thanks")
     else:
         identity = Wizard(request).data.get("identity") or {}
-        form = OptOutForm(initial={"requester_name": identity.get("requester_name", ""),
+        form = form_class(initial={"requester_name": identity.get("requester_name", ""),
                                    "requester_email": identity.get("requester_email", "")})
     return render(request, "requests_app/public/opt_out.html", {
         "form": form, "jurisdiction": jur, "place": place_name(jur.code), "regime": jur.regime,
