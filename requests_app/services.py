@@ -366,7 +366,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         cases.append(case)
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times. Opt-outs need none.
-    to_confirm = [c for c in cases if c.state == State.SUBMITTED]
+    to_confirm = with_respond_due([c for c in cases if c.state == State.SUBMITTED])
     if to_confirm:
         notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
                          batch=to_confirm)
@@ -377,6 +377,15 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             # so an unconfirmed address never leaves the acknowledge clock to go overdue.
             close_deadline(ack)
             refresh_next_due(case)
+    return cases
+
+
+def with_respond_due(cases: list) -> list:
+    """The cases, each with `respond_due_date` set: the confirmation e-mail meets the CCPA
+    acknowledge clock only if it says when to expect a response (11 CCR §7021(a))."""
+    for case in cases:
+        respond = _open_deadline(case, R.RESPOND) or _open_deadline(case, R.DETERMINATION)
+        case.respond_due_date = respond.due_date if respond else None
     return cases
 
 

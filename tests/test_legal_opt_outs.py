@@ -89,3 +89,18 @@ def test_it_never_tells_an_opt_out_that_its_identity_was_verified(client, submit
     page = client.get(reverse("public:status", args=[make_token(case, STATUS)])).content.decode()
     assert "identity was verified" not in page
     assert not Event.objects.filter(case=case, kind="identity_verified", public=True).exists()
+
+
+# --- the CCPA acknowledgement (11 CCR §7021(a)) ----------------------------------------------------
+
+@pytest.mark.parametrize("request_type", ["access", "deletion", "correction"])
+def test_it_meets_the_ccpa_acknowledge_clock_only_with_an_e_mail_that_explains_verification_and_the_date(
+        submit, now, request_type):
+    now(dt.datetime(2026, 3, 2, 10, tzinfo=LA))
+    case = submit("US-CA", request_type)
+    ack = case.deadlines.get(kind="acknowledge")
+    assert ack.status == "met"
+    email = case.notifications.get(kind="confirm_email")
+    for body in (email.body_text, email.body_html):
+        assert "verify your identity" in body  # the verification process in general terms
+        assert "April 16, 2026" in body  # when to expect a response

@@ -236,6 +236,6 @@ def _send_link(reference: str, email: str) -> None:
         if case.state == State.SUBMITTED:
             # Not confirmed yet: what the requester needs is a fresh confirmation link.
             services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
-                                      batch=[case], resent=True)
+                                      batch=services.with_respond_due([case]), resent=True)
         else:
             services.notify_requester(case, "status_link")
