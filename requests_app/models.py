@@ -209,6 +209,12 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def withdraw(self):
         pass
 
+    @transition(field=state, source=[State.DENIED, State.PARTIALLY_FULFILLED, State.NOT_FILED],
+                target=State.IN_PROGRESS)
+    def reopen(self):
+        # Spec section 5: a reversed (or partly reversed) appeal reopens the request.
+        pass
+
     @transition(field=state, source=[State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING],
                 target=State.NOT_FILED, conditions=[lambda c: not c.request_type_info.is_opt_out])
     def close_not_filed(self):

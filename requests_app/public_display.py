@@ -41,6 +41,7 @@ DEADLINE_LABELS = {
     R.EFFECTIVE: lambda: _("We must carry out your request by"),
     R.APPEAL_WINDOW: lambda: _("You may appeal until"),
     R.APPEAL_RESPOND: lambda: _("We must decide your appeal by"),
+    R.APPEAL_ACTION: lambda: _("We must carry out what your appeal obtained by"),
 }
 
 STATE_EXPLANATIONS = {
@@ -131,6 +132,8 @@ def event_text(event) -> str | None:
         return _("You withdrew your request.") if by_requester else _("The request was withdrawn.")
     if kind == "close_not_filed":
         return _("The request was closed as not filed.")
+    if kind == "reopen":
+        return _("Your request was reopened after your appeal.")
     if kind == "appeal_filed":
         return _("You appealed against our decision.")
     if kind == "appeal_decided":

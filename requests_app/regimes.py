@@ -30,6 +30,8 @@ EFFECTIVE = "effective"
 APPEAL_WINDOW = "appeal_window"
 APPEAL_RESPOND = "appeal_respond"
 CONFIRM_EMAIL = "confirm_email"  # internal timer, not a legal clock
+# What a reversed appeal promises, due by the appeal's own deadline (spec section 5).
+APPEAL_ACTION = "appeal_action"
 
 CALCULATOR_CLOCKS = (
     ACKNOWLEDGE, RESPOND, REQUEST_INFORMATION, DETERMINATION, EFFECTIVE, APPEAL_WINDOW, APPEAL_RESPOND,

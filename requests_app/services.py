@@ -639,7 +639,7 @@ def _check_know_response(case, decision: dict) -> None:
 
 
 def _close_response_clocks(case) -> None:
-    for kind in (R.RESPOND, R.ACKNOWLEDGE, R.EFFECTIVE, R.DETERMINATION):
+    for kind in (R.RESPOND, R.ACKNOWLEDGE, R.EFFECTIVE, R.DETERMINATION, R.APPEAL_ACTION):
         d = _open_deadline(case, kind)
         if d:
             close_deadline(d)
@@ -663,7 +663,8 @@ def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "",
     case.save(update_fields=["decision", "decision_reasons", "decision_sent_at", "closed_at"])
     _close_response_clocks(case)
     appeal = case.regime_info.appeal
-    if appeal and transition in ("deny", "partially_fulfil"):
+    # One appeal per request: a decision taken after a reversed appeal opens no second window.
+    if appeal and transition in ("deny", "partially_fulfil") and not case.appeals.exists():
         start_clock(case, case.regime_info.any_clock(R.APPEAL_WINDOW, case.request_type), _today(case))
     refresh_next_due(case)
     _letter_and_email(case, letter_kind, {"outcome": transition, "reasons": reasons, **decision,
@@ -752,12 +753,39 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
     _transition(case, "close_not_filed", user, reason=reason, check_perm=False)
     _close_all(case, DeadlineStatus.LAPSED, kinds=(R.REQUESTER_REPLY, R.CONFIRM_EMAIL))
     _close_all(case)
+    context = {"reason": reason, "cause": cause}
+    if case.regime_info.has_appeals:
+        # Spec section 5: in cpa, ctdpa and vcdpa closing without action is a refusal to act; its
+        # letter explains the appeal, and the window opens (C.R.S. 6-1-1306(3); 42-518(d); 59.1-577(C)).
+        case.decision_sent_at = timezone.now()
+        case.save(update_fields=["decision_sent_at"])
+        start_clock(case, case.regime_info.any_clock(R.APPEAL_WINDOW, case.request_type), _today(case))
+        context["appeal_window_due"] = _appeal_window_due(case)
     refresh_next_due(case)
-    _letter_and_email(case, letters.NOT_FILED, {"reason": reason, "cause": cause})
+    _letter_and_email(case, letters.NOT_FILED, context)
     return case
 
 
 # --- appeals (cpa, ctdpa, vcdpa) -----------------------------------------------------------------
+
+# Refusals to act, in whole or in part; closing as not filed is one (spec section 5).
+APPEALABLE_STATES = (State.DENIED, State.PARTIALLY_FULFILLED, State.NOT_FILED)
+DECIDING_EVENTS = ("deny", "partially_fulfil", "close_not_filed")
+
+
+def took_part(appeal, user) -> bool:
+    """Did this user decide the request appealed, or is it assigned to them? Then they may not
+    decide its appeal: the letters promise an independent review (spec section 5)."""
+    case = appeal.case
+    if user.pk == case.assignee_id:
+        return True
+    return case.events.filter(kind__in=DECIDING_EVENTS, actor=user).exists()
+
+
+def _require_independent(appeal, user) -> None:
+    if took_part(appeal, user):
+        raise PermissionDenied(f"You took part in the decision on {appeal.case.reference} (you decided it or it is "
+                               "assigned to you): another manager must review and decide its appeal.")
 
 @transaction.atomic
 def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "",
@@ -768,7 +796,7 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     regime = case.regime_info
     if not regime.has_appeals:
         raise ServiceError(f"{regime.name} gives no right to appeal.")
-    if case.state not in (State.DENIED, State.PARTIALLY_FULFILLED):
+    if case.state not in APPEALABLE_STATES:
         raise ServiceError("Only a decision that refused action, in whole or in part, can be appealed.")
     if case.appeals.exists():
         raise ServiceError(f"{case.reference} has already been appealed.")
@@ -816,6 +844,7 @@ def start_appeal_review(appeal, user) -> Appeal:
         raise ServiceError(f"This appeal is already {appeal.get_state_display().lower()}.")
     if not has_transition_perm(appeal.start_review, user):
         raise PermissionDenied("Only a manager may review appeals.")
+    _require_independent(appeal, user)
     before = appeal.state
     appeal.start_review()
     appeal.version += 1
@@ -842,6 +871,7 @@ def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version:
         raise ServiceError(f"This appeal was already decided ({appeal.get_state_display()}).")
     if not has_transition_perm(method, user):
         raise PermissionDenied("Only a manager may decide appeals.")
+    _require_independent(appeal, user)
     before = appeal.state
     try:
         method()
@@ -854,12 +884,32 @@ def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version:
     case = appeal.case
     record(case, "appeal_decided", user=user, appeal=appeal, from_state=before, to_state=appeal.state,
            reason=reasons, public=True)
+    appeal_clock = _open_deadline(case, R.APPEAL_RESPOND, appeal=appeal)
     _close_all(case, DeadlineStatus.MET, kinds=(R.APPEAL_RESPOND,), appeal=appeal)
+    if outcome in (AppealState.REVERSED, AppealState.PARTIALLY_REVERSED):
+        _reopen_for_appeal(case, appeal, user, appeal_clock)
     refresh_next_due(case)
     _letter_and_email(case, letters.APPEAL_DECISION,
                       {"outcome": outcome, "reasons": reasons,
                        "attorney_general": case.regime_info.appeal.attorney_general}, appeal=appeal)
     return appeal
+
+
+def _reopen_for_appeal(case, appeal, user, appeal_clock) -> None:
+    """Spec section 5: a reversed (or partly reversed) appeal reopens the request; what it promises
+    is an obligation due by the appeal's own deadline, and a new decision (with its letter) closes it."""
+    _transition(case, "reopen", user, reason=appeal.decision_reasons, check_perm=False,
+                data={"appeal": appeal.pk, "outcome": appeal.state})
+    case.closed_at = None
+    case.save(update_fields=["closed_at"])
+    jur = case.jurisdiction_info
+    due = appeal_clock.due_date if appeal_clock else _today(case)
+    source = f"{appeal_clock.source if appeal_clock else 'appeal'}: the reversed appeal's action, by the appeal's deadline"
+    Deadline.objects.create(case=case, kind=R.APPEAL_ACTION, is_obligation=True, source=source[:200],
+                            timezone=jur.timezone, start_date=_today(case), due_date=due,
+                            due_at=end_of_day(due, jur.timezone))
+    record(case, "clock_started", actor_label=SYSTEM,
+           data={"clock": R.APPEAL_ACTION, "appeal": appeal.pk, "start": _today(case).isoformat(), "due": due.isoformat(), "source": source})
 
 
 # --- staff housekeeping ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..models import DataSubjectRequest, LetterStatus, State
 from ..tokens import STATUS, BadToken, make_token, read_token
 from .public import bad_link, private_page, use_case_language
 
-APPEALABLE = (State.DENIED, State.PARTIALLY_FULFILLED)
+APPEALABLE = services.APPEALABLE_STATES  # closing as not filed is a refusal too (spec section 5)
 
 
 def _load(request, token):

@@ -362,7 +362,7 @@ def available_actions(case, user) -> list[str]:
         names.append("extend")
     if case.is_open and user.has_perm("requests_app.assign_case"):
         names.append("assign")
-    if (case.regime_info.has_appeals and case.state in (State.DENIED, State.PARTIALLY_FULFILLED)
+    if (case.regime_info.has_appeals and case.state in services.APPEALABLE_STATES
             and not case.appeals.exists()):
         names.append("record_appeal")
     names.append("note")
@@ -373,7 +373,8 @@ def available_actions(case, user) -> list[str]:
 # --- appeals ---------------------------------------------------------------------------------------
 
 def appeal_actions(appeal, user) -> list[str]:
-    if not user.has_perm("requests_app.decide_appeal") or not appeal.is_open:
+    # Whoever decided the request (or is its assignee) may not decide its appeal (spec section 5).
+    if not user.has_perm("requests_app.decide_appeal") or not appeal.is_open or services.took_part(appeal, user):
         return []
     names = [t.name for t in appeal.get_available_user_state_transitions(user)]
     out = []
