@@ -198,6 +198,10 @@ class IdentityForm(PublicForm):
                     "guardian (for example a birth certificate)."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"}),
     )
+    power_of_attorney = forms.BooleanField(
+        label=_("As an authorised agent, I hold a power of attorney for this person"), required=False,
+        help_text=_("Then the upload is the power of attorney, and we do not ask the person to confirm your "
+                    "permission directly (11 CCR §7063(b))."))
     website = Honeypot()
 
     def __init__(self, regime: R.Regime, *args, parked: dict | None = None, **kwargs):
@@ -213,6 +217,8 @@ class IdentityForm(PublicForm):
         else:
             del self.fields["registered_email"]
             del self.fields["data_description"]
+        if R.AGENT not in regime.filers:
+            del self.fields["power_of_attorney"]
 
     @property
     def is_mexico(self) -> bool:

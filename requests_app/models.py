@@ -91,6 +91,10 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     agent_email = models.EmailField(blank=True)
     agent_organisation = models.CharField(max_length=200, blank=True)
     via_gpc = models.BooleanField(default=False, help_text="Filed from a Global Privacy Control signal")
+    agent_power_of_attorney = models.BooleanField(
+        default=False, help_text="The agent uploaded a power of attorney (11 CCR §7063(b))")
+    agent_permission_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the consumer confirmed directly the agent's permission")
 
     state = FSMField(max_length=24, choices=State.choices, default=State.SUBMITTED, db_index=True)
     awaiting = models.CharField(max_length=16, choices=Awaiting.choices, blank=True, default="")
@@ -155,6 +159,13 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def awaits_consumer_permission(self) -> bool:
+        """11 CCR §7063(a): unless the agent holds a power of attorney, the consumer confirms directly
+        that they gave the agent permission; the agent's own confirmation never stands for it."""
+        return (self.filer == Filer.AGENT and not self.agent_power_of_attorney
+                and self.agent_permission_confirmed_at is None and self.is_open)
+
     # --- state machine ----------------------------------------------------------------------------
     @transition(field=state, source=State.SUBMITTED, target=RETURN_VALUE(State.VERIFYING, State.IN_PROGRESS))
     def confirm_email(self):
@@ -166,7 +177,8 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
         # 11 CCR §7026(d): an opt-out needs neither identity verification nor e-mail confirmation.
         pass
 
-    @transition(field=state, source=State.VERIFYING, target=State.IN_PROGRESS, permission=can_work)
+    @transition(field=state, source=State.VERIFYING, target=State.IN_PROGRESS, permission=can_work,
+                conditions=[lambda c: not c.awaits_consumer_permission])
     def verify(self):
         pass
 
@@ -191,12 +203,14 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=DECIDABLE_STATES, target=State.FULFILLED, permission=can_work,
-                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE])
+                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE,
+                            lambda c: not c.awaits_consumer_permission])
     def fulfil(self):
         pass
 
     @transition(field=state, source=DECIDABLE_STATES, target=State.PARTIALLY_FULFILLED, permission=can_work,
-                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE])
+                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE,
+                            lambda c: not c.awaits_consumer_permission])
     def partially_fulfil(self):
         pass
 

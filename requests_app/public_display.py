@@ -103,6 +103,10 @@ def event_text(event) -> str | None:
         return _("Your request was received.")
     if kind == "confirm_email":
         return _("You confirmed your e-mail address.")
+    if kind == "agent_permission_requested":
+        return _("We asked you to confirm that you gave your agent permission to act for you.")
+    if kind == "agent_permission_confirmed":
+        return _("You confirmed that your agent acts for you.")
     if kind == "accept_opt_out":
         return _("We act on your opt-out without asking you to confirm your e-mail or prove your identity.")
     if kind == "identity_verified":

@@ -35,7 +35,7 @@ from .models import (
     can_work,
 )
 from .outbox import queue_email
-from .tokens import CONFIRM, STATUS, absolute_url, make_token
+from .tokens import AGENT_PERMISSION, CONFIRM, STATUS, absolute_url, make_token
 
 SYSTEM = "system"
 REQUESTER = "requester"
@@ -316,6 +316,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                    phone: str = "", data_description: str = "", details: str = "", agent_name: str = "",
                    agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
                    authorisation: Upload | None = None, received_at: dt.datetime | None = None,
+                   power_of_attorney: bool = False,
                    ) -> list[DataSubjectRequest]:
     """Store a request (one case per request type, linked by batch_id) with its clocks, in one
     transaction, and queue the confirmation e-mail."""
@@ -336,6 +337,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             account_id=account_id, phone=phone, data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
             via_gpc=via_gpc, received_at=received_at,
+            agent_power_of_attorney=filer == Filer.AGENT and power_of_attorney,
             is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
         )
         if batch:
@@ -370,6 +372,8 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
     if to_confirm:
         notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
                          batch=to_confirm)
+    if cases[0].awaits_consumer_permission:
+        _ask_consumer_permission(cases)
     for case in to_confirm:
         ack = _open_deadline(case, R.ACKNOWLEDGE)
         if ack:
@@ -378,6 +382,51 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             close_deadline(ack)
             refresh_next_due(case)
     return cases
+
+
+def _ask_consumer_permission(cases: list) -> None:
+    """11 CCR §7063(a): ask the consumer alone (never the agent) to confirm that they gave the agent
+    permission. One e-mail for the cases filed together; the clocks keep running meanwhile."""
+    case = cases[0]
+    url = absolute_url(reverse("public:agent_permission", args=[make_token(case, AGENT_PERMISSION)]))
+    for item in cases:
+        record(item, "agent_permission_requested", actor_label=SYSTEM, public=True,
+               data={"agent": item.agent_name, "source": "11 CCR §7063(a)"})
+    queue_email("agent_permission", [case.requester_email],
+                context={**_email_context(case), "permission_url": url, "batch": cases},
+                language=case.language, case=case, dedupe_key=f"agent_permission:{case.pk}")
+
+
+@transaction.atomic
+def confirm_agent_permission(case, *, received_at: dt.datetime | None = None) -> list[DataSubjectRequest]:
+    """The consumer confirmed directly that they gave the agent permission (11 CCR §7063(a)), for
+    every case filed together. Idempotent."""
+    arrived, arrival_data = arrival(case, received_at, None, what="the consumer's confirmation")
+    done = []
+    for item in DataSubjectRequest.objects.select_for_update().filter(batch_id=case.batch_id).order_by("pk"):
+        if not item.awaits_consumer_permission:
+            continue
+        item.agent_permission_confirmed_at = arrived
+        item.version += 1
+        item.save(update_fields=["agent_permission_confirmed_at", "version", "updated_at"])
+        record(item, "agent_permission_confirmed", actor_label=REQUESTER, public=True,
+               data={"agent": item.agent_name, "source": "11 CCR §7063(a)", **arrival_data})
+        done.append(item)
+    return done
+
+
+def refuse_agent_permission(case) -> None:
+    """The consumer says they gave the agent no permission: nothing is done on the agent's requests."""
+    for item in DataSubjectRequest.objects.filter(batch_id=case.batch_id).order_by("pk"):
+        if item.awaits_consumer_permission:
+            withdraw(item, reason="The consumer says they did not give the agent permission (11 CCR §7063(a)).")
+
+
+def _require_consumer_permission(case) -> None:
+    if case.awaits_consumer_permission:
+        raise ServiceError(f"{case.reference} awaits the consumer's own confirmation that they gave "
+                           f"{case.agent_name} permission (11 CCR §7063(a)); the agent's confirmation does not "
+                           "stand for it. Deny the request if it never comes.")
 
 
 def with_respond_due(cases: list) -> list:
@@ -455,6 +504,7 @@ def verify_identity(case, user, *, method: str, expected_version: int | None = N
     case = _lock(case, expected_version)
     if not method.strip():
         raise ServiceError("Say how the identity was verified.")
+    _require_consumer_permission(case)
     _transition(case, "verify", user, reason=method)
     _mark_verified(case, user, method)
     refresh_next_due(case)
@@ -654,6 +704,7 @@ def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "",
     if transition in ("deny", "partially_fulfil") and not reasons.strip():
         raise ServiceError("A refusal, in whole or in part, must state its reasons.")
     if transition in ("fulfil", "partially_fulfil"):
+        _require_consumer_permission(case)
         _check_know_response(case, decision)
     case.decision, case.decision_reasons = decision, reasons
     _transition(case, transition, user, reason=reasons, data={"decision": list(decision)})

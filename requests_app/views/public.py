@@ -40,7 +40,7 @@ from ..forms import (
     place_name,
 )
 from ..models import DataSubjectRequest, State
-from ..tokens import CONFIRM, BadToken, read_token
+from ..tokens import AGENT_PERMISSION, CONFIRM, BadToken, read_token
 
 SESSION_KEY = "dsar_form"
 GPC_SESSION_KEY = "dsar_gpc"
@@ -230,7 +230,7 @@ def requests_step(request):
 # --- step 4 -----------------------------------------------------------------------------------------
 
 IDENTITY_FIELDS = ("filer", "requester_name", "requester_email", "account_id", "phone", "registered_email",
-                   "data_description", "agent_name", "agent_email", "agent_organisation")
+                   "data_description", "agent_name", "agent_email", "agent_organisation", "power_of_attorney")
 
 
 @require_http_methods(["GET", "POST"])
@@ -249,7 +249,7 @@ def identity(request):
             identity = {f: data.get(f, "") for f in IDENTITY_FIELDS if f in form.fields}
             identity["mexico"] = regime.code == "lfpdppp"
             if data["filer"] not in ON_BEHALF:
-                identity.update(agent_name="", agent_email="", agent_organisation="")
+                identity.update(agent_name="", agent_email="", agent_organisation="", power_of_attorney=False)
             upload = data.get("authorisation")
             if upload is not None:
                 uploads.discard(parked)
@@ -316,6 +316,7 @@ def review(request):
                         data_description=identity.get("data_description", ""), details=data.get("details", ""),
                         agent_name=identity.get("agent_name", ""), agent_email=identity.get("agent_email", ""),
                         agent_organisation=identity.get("agent_organisation", ""), authorisation=upload,
+                        power_of_attorney=bool(identity.get("power_of_attorney")),
                     )
                 except ValidationError as exc:  # the service's own checks: show them, keep everything
                     _release_submission(request)
@@ -479,3 +480,28 @@ def confirm(request, token):
         "closed": case.state == State.NOT_FILED,
     })
 
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def agent_permission(request, token):
+    """The consumer confirms, directly, that they gave the agent permission (11 CCR §7063(a)); the
+    agent's own confirmation never stands for it. A POST only: mail scanners prefetch links."""
+    try:
+        case = read_token(token, AGENT_PERMISSION)
+    except BadToken as exc:
+        return bad_link(request, exc, AGENT_PERMISSION)
+    use_case_language(request, case)
+    done = ""
+    if request.method == "POST" and request.POST.get("answer") in ("yes", "no"):
+        if request.POST["answer"] == "yes":
+            services.confirm_agent_permission(case)
+            done = _("Thank you. You have confirmed that %(agent)s acts for you.") % {"agent": case.agent_name}
+        else:
+            services.refuse_agent_permission(case)
+            done = _("Thank you. We will take no action on the requests this agent made.")
+    elif not case.awaits_consumer_permission:
+        done = _("We already have your answer. Thank you.")
+    batch = DataSubjectRequest.objects.filter(batch_id=case.batch_id).order_by("pk")
+    return render(request, "requests_app/public/agent_permission.html", {
+        "case": case, "done": done, "cases": [(c, _(c.request_type_info.label)) for c in batch]})
