@@ -100,6 +100,24 @@ def _transition(case, name: str, user, *, reason: str = "", data: dict | None = 
     case.save()
     record(case, name, user=user, actor_label=None if user else (REQUESTER if name in REQUESTER_ACTIONS else SYSTEM),
            from_state=before, to_state=case.state, reason=reason, data=data, public=public)
+    if not case.is_open:
+        delete_identity_documents(case, "the case was closed")
+
+
+def delete_identity_documents(case, why: str) -> None:
+    """Spec section 5: identity documents are deleted once the identity is verified or the case is
+    closed, whichever comes first; the audit keeps that they were seen, by whom, and when deleted."""
+    for att in case.attachments.filter(kind=Attachment.Kind.IDENTITY):
+        seen_by = sorted(set(case.events.filter(kind="attachment_downloaded", data__attachment=att.pk)
+                             .values_list("actor_label", flat=True)))
+        record(case, "identity_document_deleted", actor_label=SYSTEM, reason=f"Deleted because {why}.",
+               data={"attachment": att.pk, "sha256": att.sha256, "size": att.size,
+                     "received_at": att.created_at.isoformat(),
+                     "uploaded_by": att.uploaded_by.get_username() if att.uploaded_by else REQUESTER,
+                     "seen_by": seen_by})
+        storage, name = att.file.storage, att.file.name
+        att.delete()
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))  # files are not transactional
 
 
 REQUESTER_ACTIONS = {"confirm_email", "receive_reply", "withdraw"}
@@ -496,6 +514,7 @@ def _mark_verified(case, user, how: str) -> None:
     case.verified_at = timezone.now()
     case.save(update_fields=["verified_at"])
     record(case, "identity_verified", user=user, actor_label=None if user else SYSTEM, reason=how, public=True)
+    delete_identity_documents(case, "the identity was verified")
     _start_rules(case, R.VERIFIED, _today(case))  # nrs603a: 60 days from the verified request
 
 
