@@ -455,7 +455,7 @@ def _voluntary_days() -> int:
 
 
 VOLUNTARY = Regime(
-    code="voluntary", name="Company policy", law="Company privacy policy (no statutory right)",
+    code="voluntary", name="Company policy", law="Company privacy policy (the laws this product covers do not apply)",
     authority=None, authority_contact="",
     # Spec section 2: authorised agents only under ccpa, cpa, ctdpa, vcdpa and ucpa.
     request_types=VOLUNTARY_TYPES, filers=ALL_FILERS, controller="intl",

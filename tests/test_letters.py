@@ -220,7 +220,7 @@ def test_every_kind_in_every_language(kind, lang, submit, run, manager):
     ("US-UT", ["Utah Division of Consumer Protection"]),
     ("BR", ["Autoridade Nacional de Proteção de Dados (ANPD)"]),
     ("MX", ["Secretaría Anticorrupción y Buen Gobierno", "within 15 days"]),
-    ("JP", ["no data protection law gives you this right"]),
+    ("JP", ["the data protection laws this service covers do not apply where you live"]),
 ])
 @time_machine.travel(T0, tick=False)
 def test_denials_name_the_remedy_of_their_law(jurisdiction, expected, submit, run, manager):
