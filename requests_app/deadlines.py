@@ -5,6 +5,7 @@ Pure Python, no Django imports.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -171,6 +172,9 @@ def parse_start(value: str | dt.date | dt.datetime, tz: str) -> tuple[dt.date, d
     if isinstance(value, dt.date):
         return value, None
     text = value.strip()
+    if not _EXTENDED_DATE.match(text):
+        # ISO basic (20260302) and week dates parse in Python 3.11 but are easily misread: refuse them.
+        raise ValueError(f"'{value}' is not a valid date (expected YYYY-MM-DD, or YYYY-MM-DDTHH:MM±HH:MM)")
     if len(text) == 10:
         try:
             return dt.date.fromisoformat(text), None
@@ -183,6 +187,18 @@ def parse_start(value: str | dt.date | dt.datetime, tz: str) -> tuple[dt.date, d
     if moment.tzinfo is None:
         raise ValueError(f"'{value}' has no UTC offset: give a date, or a datetime with an offset")
     return local_date(moment, tz), moment
+
+
+_EXTENDED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
+
+
+def _clock_or_error(rule: R.ClockRule, start: dt.date, jurisdiction: R.Jurisdiction,
+                    moment: dt.datetime | None = None) -> Clock:
+    try:
+        return make_clock(rule, start, jurisdiction, moment=moment)
+    except (OverflowError, ValueError):  # date arithmetic past 9999-12-31
+        raise ValueError(f"{start.isoformat()} is too late a date: its {rule.name} deadline would fall after "
+                         "the last date the calendar holds (9999-12-31)") from None
 
 
 # Which calculator argument starts which event.
@@ -222,7 +238,7 @@ def calculate(
             continue
         start = starts.get(_EVENT_ARGUMENT[rule.starts])
         if start is not None:
-            clocks[rule.name] = make_clock(rule, start[0], jur, moment=start[1])
+            clocks[rule.name] = _clock_or_error(rule, start[0], jur, moment=start[1])
     return {
         "regime": regime.code,
         "request_type": request_type,

@@ -198,6 +198,10 @@ class IdentityForm(PublicForm):
                     "guardian (for example a birth certificate)."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"}),
     )
+    power_of_attorney = forms.BooleanField(
+        label=_("As an authorised agent, I hold a power of attorney for this person"), required=False,
+        help_text=_("Then the upload is the power of attorney, and we do not ask the person to confirm your "
+                    "permission directly (11 CCR §7063(b))."))
     website = Honeypot()
 
     def __init__(self, regime: R.Regime, *args, parked: dict | None = None, **kwargs):
@@ -213,6 +217,8 @@ class IdentityForm(PublicForm):
         else:
             del self.fields["registered_email"]
             del self.fields["data_description"]
+        if R.AGENT not in regime.filers:
+            del self.fields["power_of_attorney"]
 
     @property
     def is_mexico(self) -> bool:
@@ -268,6 +274,20 @@ class OptOutForm(PublicForm):
         help_text=_("We send one confirmation link here, so that nobody can opt out in your name."),
         error_messages={"required": _("Enter the e-mail address."),
                         "invalid": _("Enter an e-mail address like name@example.com.")},
+    )
+    website = Honeypot()
+
+
+class GpcOptOutForm(PublicForm):
+    """A Global Privacy Control signal is an opt-out in itself (11 CCR §7025): one click, no name,
+    and an e-mail address only if the person wants it applied to their account too."""
+
+    requester_email = forms.EmailField(
+        label=_("E-mail address (optional)"), max_length=254, required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        help_text=_("Only if you want the opt-out applied to your account too; we send the confirmation of your "
+                    "opt-out there."),
+        error_messages={"invalid": _("Enter an e-mail address like name@example.com.")},
     )
     website = Honeypot()
 

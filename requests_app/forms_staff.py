@@ -167,9 +167,11 @@ class RequestInformationForm(VersionedForm):
             # LFPDPPP (2025): missing information, asked once within 5 business days.
             choices = [(Awaiting.INFORMATION, _("Missing information (once only, LFPDPPP)"))]
         elif regime.restart_on_identity:
-            # UK GDPR Art. 12A: ID restarts the clock on arrival, a clarification pauses it.
+            # UK GDPR Art. 12A: ID restarts the clock on arrival; a clarification pauses it for access only.
+            pauses = regime.pauses_on_clarification(self.case.request_type)
             choices = [(Awaiting.IDENTITY, _("Proof of identity — the clock restarts when it arrives")),
-                       (Awaiting.CLARIFICATION, _("Clarification — the clock pauses until it arrives"))]
+                       (Awaiting.CLARIFICATION, _("Clarification — the clock pauses until it arrives") if pauses
+                        else _("Clarification — the clock keeps running"))]
         else:
             choices = [(Awaiting.INFORMATION, _("Missing information")), (Awaiting.IDENTITY, _("Proof of identity")),
                        (Awaiting.CLARIFICATION, _("Clarification of the request"))]

@@ -417,7 +417,9 @@ def is_refusal(letter: Letter) -> bool:
     return (letter.kind == DENIAL
             or letter.kind == FULFILMENT and c.get("outcome") == "partially_fulfil"
             or letter.kind == DETERMINATION and not c.get("admissible")
-            or letter.kind == APPEAL_DECISION and c.get("outcome") in REFUSING_APPEAL_OUTCOMES)
+            or letter.kind == APPEAL_DECISION and c.get("outcome") in REFUSING_APPEAL_OUTCOMES
+            # cpa, ctdpa, vcdpa: closing without action is a refusal with an appeal (spec section 5).
+            or letter.kind == NOT_FILED and bool(c.get("appeal_window_due")))
 
 
 def remedy(regime: R.Regime, jur: R.Jurisdiction) -> dict:

@@ -111,6 +111,10 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="recorded_cases", help_text="The staff member who recorded it")
+    agent_power_of_attorney = models.BooleanField(
+        default=False, help_text="The agent uploaded a power of attorney (11 CCR §7063(b))")
+    agent_permission_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the consumer confirmed directly the agent's permission")
 
     state = FSMField(max_length=24, choices=State.choices, default=State.SUBMITTED, db_index=True)
     awaiting = models.CharField(max_length=16, choices=Awaiting.choices, blank=True, default="")
@@ -179,13 +183,25 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def by_post(self) -> bool:
         """No e-mail address for anyone: every letter is printed and posted."""
         return not self.requester_email and not self.agent_email
+    def awaits_consumer_permission(self) -> bool:
+        """11 CCR §7063(a): unless the agent holds a power of attorney, the consumer confirms directly
+        that they gave the agent permission; the agent's own confirmation never stands for it."""
+        return (self.filer == Filer.AGENT and not self.agent_power_of_attorney
+                and self.agent_permission_confirmed_at is None and self.is_open)
 
     # --- state machine ----------------------------------------------------------------------------
     @transition(field=state, source=State.SUBMITTED, target=RETURN_VALUE(State.VERIFYING, State.IN_PROGRESS))
     def confirm_email(self):
         return State.VERIFYING if self.request_type_info.needs_verification else State.IN_PROGRESS
 
-    @transition(field=state, source=State.VERIFYING, target=State.IN_PROGRESS, permission=can_work)
+    @transition(field=state, source=State.SUBMITTED, target=State.IN_PROGRESS,
+                conditions=[lambda c: c.request_type_info.is_opt_out])
+    def accept_opt_out(self):
+        # 11 CCR §7026(d): an opt-out needs neither identity verification nor e-mail confirmation.
+        pass
+
+    @transition(field=state, source=State.VERIFYING, target=State.IN_PROGRESS, permission=can_work,
+                conditions=[lambda c: not c.awaits_consumer_permission])
     def verify(self):
         pass
 
@@ -210,12 +226,14 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=DECIDABLE_STATES, target=State.FULFILLED, permission=can_work,
-                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE])
+                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE,
+                            lambda c: not c.awaits_consumer_permission])
     def fulfil(self):
         pass
 
     @transition(field=state, source=DECIDABLE_STATES, target=State.PARTIALLY_FULFILLED, permission=can_work,
-                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE])
+                conditions=[lambda c: c.regime != "lfpdppp" or c.state == State.ADMISSIBLE,
+                            lambda c: not c.awaits_consumer_permission])
     def partially_fulfil(self):
         pass
 
@@ -228,9 +246,16 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def withdraw(self):
         pass
 
+    @transition(field=state, source=[State.DENIED, State.PARTIALLY_FULFILLED, State.NOT_FILED],
+                target=State.IN_PROGRESS)
+    def reopen(self):
+        # Spec section 5: a reversed (or partly reversed) appeal reopens the request.
+        pass
+
     @transition(field=state, source=[State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING],
-                target=State.NOT_FILED)
+                target=State.NOT_FILED, conditions=[lambda c: not c.request_type_info.is_opt_out])
     def close_not_filed(self):
+        # Spec section 5: an opt-out is never closed as "not filed" (11 CCR §7026(d)).
         pass
 
 

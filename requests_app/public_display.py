@@ -42,6 +42,7 @@ DEADLINE_LABELS = {
     R.EFFECTIVE: lambda: _("We must carry out your request by"),
     R.APPEAL_WINDOW: lambda: _("You may appeal until"),
     R.APPEAL_RESPOND: lambda: _("We must decide your appeal by"),
+    R.APPEAL_ACTION: lambda: _("We must carry out what your appeal obtained by"),
 }
 
 STATE_EXPLANATIONS = {
@@ -103,6 +104,12 @@ def event_text(event) -> str | None:
         return _("Your request was received.")
     if kind == "confirm_email":
         return _("You confirmed your e-mail address.")
+    if kind == "agent_permission_requested":
+        return _("We asked you to confirm that you gave your agent permission to act for you.")
+    if kind == "agent_permission_confirmed":
+        return _("You confirmed that your agent acts for you.")
+    if kind == "accept_opt_out":
+        return _("We act on your opt-out without asking you to confirm your e-mail or prove your identity.")
     if kind == "identity_verified":
         return _("Your identity was verified.")
     if kind == "verify":
@@ -130,6 +137,8 @@ def event_text(event) -> str | None:
         return _("You withdrew your request.") if by_requester else _("The request was withdrawn.")
     if kind == "close_not_filed":
         return _("The request was closed as not filed.")
+    if kind == "reopen":
+        return _("Your request was reopened after your appeal.")
     if kind == "appeal_filed":
         return _("You appealed against our decision.")
     if kind == "appeal_decided":

@@ -30,6 +30,8 @@ EFFECTIVE = "effective"
 APPEAL_WINDOW = "appeal_window"
 APPEAL_RESPOND = "appeal_respond"
 CONFIRM_EMAIL = "confirm_email"  # internal timer, not a legal clock
+# What a reversed appeal promises, due by the appeal's own deadline (spec section 5).
+APPEAL_ACTION = "appeal_action"
 
 CALCULATOR_CLOCKS = (
     ACKNOWLEDGE, RESPOND, REQUEST_INFORMATION, DETERMINATION, EFFECTIVE, APPEAL_WINDOW, APPEAL_RESPOND,
@@ -141,6 +143,11 @@ class Regime:
             if c.name == name:
                 return c
         return None
+
+    def pauses_on_clarification(self, request_type: str) -> bool:
+        # UK GDPR Art. 12A(4)-(5): the pause is for identifying the information a request under
+        # Art. 15 (access) relates to; every other request's clock keeps running (spec section 3).
+        return self.pause_on_clarification and request_type == "access"
 
     @property
     def has_appeals(self) -> bool:
@@ -448,7 +455,7 @@ def _voluntary_days() -> int:
 
 
 VOLUNTARY = Regime(
-    code="voluntary", name="Company policy", law="Company privacy policy (no statutory right)",
+    code="voluntary", name="Company policy", law="Company privacy policy (the laws this product covers do not apply)",
     authority=None, authority_contact="",
     # Spec section 2: authorised agents only under ccpa, cpa, ctdpa, vcdpa and ucpa.
     request_types=VOLUNTARY_TYPES, filers=ALL_FILERS, controller="intl",
@@ -495,6 +502,19 @@ EEA = {
     "IS": ("Atlantic/Reykjavik", "Persónuvernd"),
     "LI": ("Europe/Vaduz", "Datenschutzstelle Liechtenstein"),
     "NO": ("Europe/Oslo", "Datatilsynet"),
+}
+
+# EU outermost regions and Åland, which have ISO codes of their own: EU territory where the GDPR
+# applies (TFEU Arts. 349, 355(1), 355(4)); each with its own zone and holiday calendar (spec section 1).
+CNIL = EEA["FR"][1]
+EU_REGIONS = {
+    "RE": ("Indian/Reunion", CNIL),
+    "GP": ("America/Guadeloupe", CNIL),
+    "MQ": ("America/Martinique", CNIL),
+    "GF": ("America/Cayenne", CNIL),
+    "YT": ("Indian/Mayotte", CNIL),
+    "MF": ("America/Marigot", CNIL),
+    "AX": ("Europe/Mariehamn", EEA["FI"][1]),
 }
 
 US_STATE_REGIMES = {"CA": CCPA, "CO": CPA, "CT": CTDPA, "VA": VCDPA, "UT": UCPA, "NV": NRS603A}
@@ -562,8 +582,8 @@ def jurisdiction(code: str) -> Jurisdiction:
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise UnknownJurisdiction(f"unknown jurisdiction '{code}': not an ISO 3166-1 alpha-2 country code")
     name = _country_name(code)
-    if code in EEA:
-        tz, authority = EEA[code]
+    if code in EEA or code in EU_REGIONS:
+        tz, authority = EEA.get(code) or EU_REGIONS[code]
         return Jurisdiction(code, name, GDPR, tz, _calendar(code), authority)
     if code == "GB":
         return Jurisdiction(code, name, UK_GDPR, "Europe/London", HolidayCalendar("GB", "ENG"))  # spec: England

@@ -156,6 +156,9 @@ def _open_cases(f: QueueFilters, user, now) -> QuerySet:
 def _open_appeals(f: QueueFilters, user, now) -> QuerySet:
     qs = Appeal.objects.filter(decided_at__isnull=True)  # the partial index appeal_open_next_due
     qs = qs.filter(case_scope(user, "case__"), _common_filters(f, user, now, "case__"), _due_filters(f, now))
+    if f.mine or f.assignee not in ("", "none"):
+        # An appeal is never assigned to the case's assignee, who may not decide it (spec section 5).
+        qs = qs.none()
     if f.state:
         qs = qs.filter(state=f.state.split(":", 1)[1]) if f.state.startswith("appeal:") else qs.none()
     if f.show == "cases":
@@ -180,8 +183,8 @@ def _appeal_rows(f: QueueFilters, user, now) -> QuerySet:
         row_kind=Value(APPEAL, output_field=CharField()), row_due=F("next_due_at"), row_case=F("case_id"),
         row_appeal=F("pk"), row_due_kind=Value(R.APPEAL_RESPOND, output_field=CharField()),
         row_ref=F("case__reference"), row_regime=F("case__regime"), row_type=F("case__request_type"),
-        row_jur=F("case__jurisdiction"), row_state=F("state"), row_assignee=F("case__assignee_id"),
-        row_assignee_name=F("case__assignee__username"), row_escalation=F("escalation_level"),
+        row_jur=F("case__jurisdiction"), row_state=F("state"), row_assignee=Cast(Value(None), BigIntegerField()),
+        row_assignee_name=Cast(Value(None), CharField()), row_escalation=F("escalation_level"),
         row_repeat=F("case__is_repeat"), row_version=F("case__version"), row_received=F("received_at"),
     ).values(*ROW_FIELDS)
 

@@ -37,7 +37,7 @@ from .models import (
     can_work,
 )
 from .outbox import queue_email
-from .tokens import CONFIRM, STATUS, absolute_url, make_token
+from .tokens import AGENT_PERMISSION, CONFIRM, STATUS, absolute_url, make_token
 
 SYSTEM = "system"
 REQUESTER = "requester"
@@ -102,6 +102,24 @@ def _transition(case, name: str, user, *, reason: str = "", data: dict | None = 
     case.save()
     record(case, name, user=user, actor_label=None if user else (REQUESTER if name in REQUESTER_ACTIONS else SYSTEM),
            from_state=before, to_state=case.state, reason=reason, data=data, public=public)
+    if not case.is_open:
+        delete_identity_documents(case, "the case was closed")
+
+
+def delete_identity_documents(case, why: str) -> None:
+    """Spec section 5: identity documents are deleted once the identity is verified or the case is
+    closed, whichever comes first; the audit keeps that they were seen, by whom, and when deleted."""
+    for att in case.attachments.filter(kind=Attachment.Kind.IDENTITY):
+        seen_by = sorted(set(case.events.filter(kind="attachment_downloaded", data__attachment=att.pk)
+                             .values_list("actor_label", flat=True)))
+        record(case, "identity_document_deleted", actor_label=SYSTEM, reason=f"Deleted because {why}.",
+               data={"attachment": att.pk, "sha256": att.sha256, "size": att.size,
+                     "received_at": att.created_at.isoformat(),
+                     "uploaded_by": att.uploaded_by.get_username() if att.uploaded_by else REQUESTER,
+                     "seen_by": seen_by})
+        storage, name = att.file.storage, att.file.name
+        att.delete()
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))  # files are not transactional
 
 
 REQUESTER_ACTIONS = {"confirm_email", "receive_reply", "withdraw"}
@@ -230,14 +248,14 @@ def _email_context(case, **extra) -> dict:
 
 
 def _recipients(case) -> list[str]:
-    to = [case.requester_email] if case.requester_email else []
+    to = [case.requester_email] if case.requester_email else []  # a GPC opt-out may have no address
     if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
         to.append(case.agent_email)
     return to
 
 
 def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
-    if case.by_post:
+    if case.by_post or not _recipients(case):
         return  # no address to write to: the letters are printed (the case page says so)
     queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
                 language=case.language, case=case, letter=letter,
@@ -319,6 +337,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                    agent_email: str = "", agent_organisation: str = "", via_gpc: bool = False,
                    authorisation: Upload | None = None, received_at: dt.datetime | None = None,
                    channel: str = Channel.WEB, recorded_by=None, postal_address: str = "",
+                   power_of_attorney: bool = False,
                    ) -> list[DataSubjectRequest]:
     """Store a request (one case per request type, linked by batch_id) with its clocks, in one
     transaction, and queue the confirmation e-mail.
@@ -349,6 +368,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             data_description=data_description, details=details,
             filer=filer, agent_name=agent_name, agent_email=agent_email, agent_organisation=agent_organisation,
             via_gpc=via_gpc, received_at=received_at, channel=channel, recorded_by=recorded_by,
+            agent_power_of_attorney=filer == Filer.AGENT and power_of_attorney,
             is_repeat=_is_repeat(jur, rtype, requester_email, received_at),
         )
         if batch:
@@ -373,18 +393,28 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
         _start_rules(case, R.RECEIVED, received_on)
         _start_rules(case, R.COMPLETE_REQUEST, received_on)
-        if channel in SELF_SERVICE_CHANNELS:
+        if rtype.is_opt_out:
+            _accept_opt_out(case, received_on)
+        elif channel in SELF_SERVICE_CHANNELS:
             start_clock(case, _confirm_rule(), received_on)
         refresh_next_due(case)
         cases.append(case)
     if channel not in SELF_SERVICE_CHANNELS:
         for case in cases:
-            _accept(case, email_confirmed=False)
+            if case.state == State.SUBMITTED:  # opt-outs were accepted above
+                _accept(case, email_confirmed=False)
+        if cases[0].awaits_consumer_permission and cases[0].requester_email:
+            _ask_consumer_permission(cases)
         return cases
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
-    # all (views/public.confirm), so the requester is not asked N times.
-    notify_requester(cases[0], "confirm_email", dedupe="first", confirm_url=confirm_url(cases[0]), batch=cases)
-    for case in cases:
+    # all (views/public.confirm), so the requester is not asked N times. Opt-outs need none.
+    to_confirm = with_respond_due([c for c in cases if c.state == State.SUBMITTED])
+    if to_confirm:
+        notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
+                         batch=to_confirm)
+    if cases[0].awaits_consumer_permission:
+        _ask_consumer_permission(cases)
+    for case in to_confirm:
         ack = _open_deadline(case, R.ACKNOWLEDGE)
         if ack:
             # The confirmation e-mail confirms receipt and says what happens next (11 CCR §7021(a)),
@@ -392,6 +422,79 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
             close_deadline(ack)
             refresh_next_due(case)
     return cases
+
+
+def _ask_consumer_permission(cases: list) -> None:
+    """11 CCR §7063(a): ask the consumer alone (never the agent) to confirm that they gave the agent
+    permission. One e-mail for the cases filed together; the clocks keep running meanwhile."""
+    case = cases[0]
+    url = absolute_url(reverse("public:agent_permission", args=[make_token(case, AGENT_PERMISSION)]))
+    for item in cases:
+        record(item, "agent_permission_requested", actor_label=SYSTEM, public=True,
+               data={"agent": item.agent_name, "source": "11 CCR §7063(a)"})
+    queue_email("agent_permission", [case.requester_email],
+                context={**_email_context(case), "permission_url": url, "batch": cases},
+                language=case.language, case=case, dedupe_key=f"agent_permission:{case.pk}")
+
+
+@transaction.atomic
+def confirm_agent_permission(case, *, received_at: dt.datetime | None = None) -> list[DataSubjectRequest]:
+    """The consumer confirmed directly that they gave the agent permission (11 CCR §7063(a)), for
+    every case filed together. Idempotent."""
+    arrived, arrival_data = arrival(case, received_at, None, what="the consumer's confirmation")
+    done = []
+    for item in DataSubjectRequest.objects.select_for_update().filter(batch_id=case.batch_id).order_by("pk"):
+        if not item.awaits_consumer_permission:
+            continue
+        item.agent_permission_confirmed_at = arrived
+        item.version += 1
+        item.save(update_fields=["agent_permission_confirmed_at", "version", "updated_at"])
+        record(item, "agent_permission_confirmed", actor_label=REQUESTER, public=True,
+               data={"agent": item.agent_name, "source": "11 CCR §7063(a)", **arrival_data})
+        done.append(item)
+    return done
+
+
+def refuse_agent_permission(case) -> None:
+    """The consumer says they gave the agent no permission: nothing is done on the agent's requests."""
+    for item in DataSubjectRequest.objects.filter(batch_id=case.batch_id).order_by("pk"):
+        if item.awaits_consumer_permission:
+            withdraw(item, reason="The consumer says they did not give the agent permission (11 CCR §7063(a)).")
+
+
+def _require_consumer_permission(case) -> None:
+    if case.awaits_consumer_permission:
+        raise ServiceError(f"{case.reference} awaits the consumer's own confirmation that they gave "
+                           f"{case.agent_name} permission (11 CCR §7063(a)); the agent's confirmation does not "
+                           "stand for it. Deny the request if it never comes.")
+
+
+def with_respond_due(cases: list) -> list:
+    """The cases, each with `respond_due_date` set: the confirmation e-mail meets the CCPA
+    acknowledge clock only if it says when to expect a response (11 CCR §7021(a))."""
+    for case in cases:
+        respond = _open_deadline(case, R.RESPOND) or _open_deadline(case, R.DETERMINATION)
+        case.respond_due_date = respond.due_date if respond else None
+    return cases
+
+
+def _accept_opt_out(case, received_on: dt.date) -> None:
+    """Spec section 5, 11 CCR §7026(d): an opt-out is acted on without e-mail confirmation or
+    identity verification, so it is in progress at once and its clocks that count from a
+    verified request (nrs603a) start at receipt. Never closed as not filed."""
+    _transition(case, "accept_opt_out", None, check_perm=False,
+                reason="An opt-out needs no e-mail confirmation and no identity verification (11 CCR §7026(d))")
+    _start_rules(case, R.VERIFIED, received_on)
+    _acknowledge(case)
+
+
+def _acknowledge(case) -> None:
+    ack = _open_deadline(case, R.ACKNOWLEDGE)
+    letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
+    if ack:
+        close_deadline(ack)  # the acknowledgement confirms receipt and says what happens next (11 CCR §7021(a))
+    refresh_next_due(case)
+    notify_requester(case, "acknowledgement", letter=letter, dedupe="first")
 
 
 def _confirm_rule() -> R.ClockRule:
@@ -432,18 +535,7 @@ def _accept(case, *, email_confirmed: bool) -> DataSubjectRequest:
     d = _open_deadline(case, R.CONFIRM_EMAIL)
     if d:
         close_deadline(d)
-    if not case.request_type_info.needs_verification:
-        # Opt-outs need no identity verification (11 CCR §7026(d)); e-mail confirmation suffices.
-        # A request received by post or phone needed nothing more from its arrival on.
-        _mark_verified(case, None, how=f"{'e-mail confirmation' if email_confirmed else case.get_channel_display()} "
-                                       "(opt-out needs no identity verification)",
-                       on=None if email_confirmed else local_date(case.received_at, case.jurisdiction_info.timezone))
-    ack = _open_deadline(case, R.ACKNOWLEDGE)
-    letter = letters.issue_letter(case, letters.ACKNOWLEDGEMENT, {"received_on": case.received_at.isoformat()})
-    if ack:
-        close_deadline(ack)  # the acknowledgement below confirms receipt (11 CCR §7021(a))
-    refresh_next_due(case)
-    notify_requester(case, "acknowledgement", letter=letter, dedupe="first")
+    _acknowledge(case)
     return case
 
 
@@ -451,6 +543,7 @@ def _mark_verified(case, user, how: str, on: dt.date | None = None) -> None:
     case.verified_at = timezone.now()
     case.save(update_fields=["verified_at"])
     record(case, "identity_verified", user=user, actor_label=None if user else SYSTEM, reason=how, public=True)
+    delete_identity_documents(case, "the identity was verified")
     _start_rules(case, R.VERIFIED, on or _today(case))  # nrs603a: 60 days from the verified request
 
 
@@ -459,6 +552,7 @@ def verify_identity(case, user, *, method: str, expected_version: int | None = N
     case = _lock(case, expected_version)
     if not method.strip():
         raise ServiceError("Say how the identity was verified.")
+    _require_consumer_permission(case)
     _transition(case, "verify", user, reason=method)
     _mark_verified(case, user, method)
     refresh_next_due(case)
@@ -500,9 +594,10 @@ def request_information(case, user, *, what: str, message: str,
             close_deadline(det, DeadlineStatus.CANCELLED)  # restarts from the complete request
         _start_rules(case, R.INFORMATION_REQUESTED, today)
     elif regime.restart_on_identity and what in RESTARTING or \
-            regime.pause_on_clarification and what == Awaiting.CLARIFICATION:
+            regime.pauses_on_clarification(case.request_type) and what == Awaiting.CLARIFICATION:
         respond = _open_deadline(case, R.RESPOND)
-        if respond:
+        # Spec section 3: only a running clock pauses; an expired one stays expired (and overdue).
+        if respond and timezone.now() <= respond.due_at:
             respond.paused_since = today
             respond.save(update_fields=["paused_since"])
             record(case, "clock_paused", user=user, reason=message,
@@ -600,9 +695,11 @@ def extend_deadline(case, user, *, reason: str, kind: str | None = None, appeal=
     if rule.extended is None:
         raise ServiceError(f"The {kind} clock of a {case.regime_info.name} {case.request_type} request cannot be "
                            f"extended ({rule.source}).")
-    if deadline.extended:
+    # Spec section 3: once per request and clock kind, even if the clock restarted since.
+    earlier = case.deadlines.filter(kind=kind, appeal=appeal, extended=True).order_by("id").first()
+    if earlier is not None:
         raise ServiceError(f"The {kind} clock was already extended on "
-                           f"{local_date(deadline.extended_at, deadline.timezone)}; the law allows one extension.")
+                           f"{local_date(earlier.extended_at, earlier.timezone)}; the law allows one extension.")
     if deadline.is_paused:
         raise ServiceError(f"The {kind} clock is stopped while we wait for the requester; extend it, if "
                            "needed, once it runs again.")
@@ -640,7 +737,7 @@ def _check_know_response(case, decision: dict) -> None:
 
 
 def _close_response_clocks(case) -> None:
-    for kind in (R.RESPOND, R.ACKNOWLEDGE, R.EFFECTIVE, R.DETERMINATION):
+    for kind in (R.RESPOND, R.ACKNOWLEDGE, R.EFFECTIVE, R.DETERMINATION, R.APPEAL_ACTION):
         d = _open_deadline(case, kind)
         if d:
             close_deadline(d)
@@ -655,6 +752,7 @@ def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "",
     if transition in ("deny", "partially_fulfil") and not reasons.strip():
         raise ServiceError("A refusal, in whole or in part, must state its reasons.")
     if transition in ("fulfil", "partially_fulfil"):
+        _require_consumer_permission(case)
         _check_know_response(case, decision)
     case.decision, case.decision_reasons = decision, reasons
     _transition(case, transition, user, reason=reasons, data={"decision": list(decision)})
@@ -664,7 +762,8 @@ def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "",
     case.save(update_fields=["decision", "decision_reasons", "decision_sent_at", "closed_at"])
     _close_response_clocks(case)
     appeal = case.regime_info.appeal
-    if appeal and transition in ("deny", "partially_fulfil"):
+    # One appeal per request: a decision taken after a reversed appeal opens no second window.
+    if appeal and transition in ("deny", "partially_fulfil") and not case.appeals.exists():
         start_clock(case, case.regime_info.any_clock(R.APPEAL_WINDOW, case.request_type), _today(case))
     refresh_next_due(case)
     _letter_and_email(case, letter_kind, {"outcome": transition, "reasons": reasons, **decision,
@@ -738,6 +837,9 @@ def withdraw(case, user=None, *, reason: str = "") -> DataSubjectRequest:
 def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
     """Never confirmed, never verified, or (LFPDPPP) no reply within 10 business days."""
     case = _lock(case)
+    if case.request_type_info.is_opt_out:
+        raise ServiceError("An opt-out is never closed as not filed: it needs no confirmation or verification "
+                           "(11 CCR §7026(d)).")
     if case.state not in (State.SUBMITTED, State.AWAITING_REQUESTER, State.VERIFYING):
         return case  # the requester acted in time; nothing to close
     reply = _open_deadline(case, R.REQUESTER_REPLY)
@@ -750,12 +852,39 @@ def close_not_filed(case, *, reason: str, user=None) -> DataSubjectRequest:
     _transition(case, "close_not_filed", user, reason=reason, check_perm=False)
     _close_all(case, DeadlineStatus.LAPSED, kinds=(R.REQUESTER_REPLY, R.CONFIRM_EMAIL))
     _close_all(case)
+    context = {"reason": reason, "cause": cause}
+    if case.regime_info.has_appeals:
+        # Spec section 5: in cpa, ctdpa and vcdpa closing without action is a refusal to act; its
+        # letter explains the appeal, and the window opens (C.R.S. 6-1-1306(3); 42-518(d); 59.1-577(C)).
+        case.decision_sent_at = timezone.now()
+        case.save(update_fields=["decision_sent_at"])
+        start_clock(case, case.regime_info.any_clock(R.APPEAL_WINDOW, case.request_type), _today(case))
+        context["appeal_window_due"] = _appeal_window_due(case)
     refresh_next_due(case)
-    _letter_and_email(case, letters.NOT_FILED, {"reason": reason, "cause": cause})
+    _letter_and_email(case, letters.NOT_FILED, context)
     return case
 
 
 # --- appeals (cpa, ctdpa, vcdpa) -----------------------------------------------------------------
+
+# Refusals to act, in whole or in part; closing as not filed is one (spec section 5).
+APPEALABLE_STATES = (State.DENIED, State.PARTIALLY_FULFILLED, State.NOT_FILED)
+DECIDING_EVENTS = ("deny", "partially_fulfil", "close_not_filed")
+
+
+def took_part(appeal, user) -> bool:
+    """Did this user decide the request appealed, or is it assigned to them? Then they may not
+    decide its appeal: the letters promise an independent review (spec section 5)."""
+    case = appeal.case
+    if user.pk == case.assignee_id:
+        return True
+    return case.events.filter(kind__in=DECIDING_EVENTS, actor=user).exists()
+
+
+def _require_independent(appeal, user) -> None:
+    if took_part(appeal, user):
+        raise PermissionDenied(f"You took part in the decision on {appeal.case.reference} (you decided it or it is "
+                               "assigned to you): another manager must review and decide its appeal.")
 
 @transaction.atomic
 def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = "",
@@ -766,7 +895,7 @@ def file_appeal(case, *, statement: str, user=None, accept_late_reason: str = ""
     regime = case.regime_info
     if not regime.has_appeals:
         raise ServiceError(f"{regime.name} gives no right to appeal.")
-    if case.state not in (State.DENIED, State.PARTIALLY_FULFILLED):
+    if case.state not in APPEALABLE_STATES:
         raise ServiceError("Only a decision that refused action, in whole or in part, can be appealed.")
     if case.appeals.exists():
         raise ServiceError(f"{case.reference} has already been appealed.")
@@ -814,6 +943,7 @@ def start_appeal_review(appeal, user) -> Appeal:
         raise ServiceError(f"This appeal is already {appeal.get_state_display().lower()}.")
     if not has_transition_perm(appeal.start_review, user):
         raise PermissionDenied("Only a manager may review appeals.")
+    _require_independent(appeal, user)
     before = appeal.state
     appeal.start_review()
     appeal.version += 1
@@ -840,6 +970,7 @@ def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version:
         raise ServiceError(f"This appeal was already decided ({appeal.get_state_display()}).")
     if not has_transition_perm(method, user):
         raise PermissionDenied("Only a manager may decide appeals.")
+    _require_independent(appeal, user)
     before = appeal.state
     try:
         method()
@@ -852,12 +983,32 @@ def decide_appeal(appeal, user, *, outcome: str, reasons: str, expected_version:
     case = appeal.case
     record(case, "appeal_decided", user=user, appeal=appeal, from_state=before, to_state=appeal.state,
            reason=reasons, public=True)
+    appeal_clock = _open_deadline(case, R.APPEAL_RESPOND, appeal=appeal)
     _close_all(case, DeadlineStatus.MET, kinds=(R.APPEAL_RESPOND,), appeal=appeal)
+    if outcome in (AppealState.REVERSED, AppealState.PARTIALLY_REVERSED):
+        _reopen_for_appeal(case, appeal, user, appeal_clock)
     refresh_next_due(case)
     _letter_and_email(case, letters.APPEAL_DECISION,
                       {"outcome": outcome, "reasons": reasons,
                        "attorney_general": case.regime_info.appeal.attorney_general}, appeal=appeal)
     return appeal
+
+
+def _reopen_for_appeal(case, appeal, user, appeal_clock) -> None:
+    """Spec section 5: a reversed (or partly reversed) appeal reopens the request; what it promises
+    is an obligation due by the appeal's own deadline, and a new decision (with its letter) closes it."""
+    _transition(case, "reopen", user, reason=appeal.decision_reasons, check_perm=False,
+                data={"appeal": appeal.pk, "outcome": appeal.state})
+    case.closed_at = None
+    case.save(update_fields=["closed_at"])
+    jur = case.jurisdiction_info
+    due = appeal_clock.due_date if appeal_clock else _today(case)
+    source = f"{appeal_clock.source if appeal_clock else 'appeal'}: the reversed appeal's action, by the appeal's deadline"
+    Deadline.objects.create(case=case, kind=R.APPEAL_ACTION, is_obligation=True, source=source[:200],
+                            timezone=jur.timezone, start_date=_today(case), due_date=due,
+                            due_at=end_of_day(due, jur.timezone))
+    record(case, "clock_started", actor_label=SYSTEM,
+           data={"clock": R.APPEAL_ACTION, "appeal": appeal.pk, "start": _today(case).isoformat(), "due": due.isoformat(), "source": source})
 
 
 # --- staff housekeeping ---------------------------------------------------------------------------

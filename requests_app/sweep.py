@@ -72,6 +72,7 @@ CLOCK_LABELS = {
     R.APPEAL_WINDOW: "Appeal window",
     R.APPEAL_RESPOND: "Decide the appeal",
     R.CONFIRM_EMAIL: "E-mail confirmation",
+    R.APPEAL_ACTION: "Carry out the reversed appeal",
 }
 LEVEL_LABELS = {AlertLevel.DUE_SOON: "Due soon", AlertLevel.URGENT: "Urgent", AlertLevel.OVERDUE: "Overdue"}
 LEVEL_COLORS = {AlertLevel.URGENT: "#b35c00", AlertLevel.OVERDUE: "#b00020", "error": "#b00020"}
@@ -456,7 +457,9 @@ def queue_digests(obligations: list[Claim], failures: list[tuple[Claim, str]], c
     inbox: dict[str, dict[int, tuple[Claim, str]]] = defaultdict(dict)  # recipient → deadline → entry
     team = settings.DSAR_TEAM_EMAIL
     for c in obligations:
-        inbox[cases[c.case_id].assignee_email or team][c.deadline_id] = (c, "")
+        # An appeal's clock never goes to the case's assignee, who may not decide it (spec section 5).
+        assignee = cases[c.case_id].assignee_email if c.appeal_id is None else ""
+        inbox[assignee or team][c.deadline_id] = (c, "")
         if c.level == AlertLevel.OVERDUE:  # a manager who is also the assignee hears of it once
             for address in managers:
                 inbox[address][c.deadline_id] = (c, "")

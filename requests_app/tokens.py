@@ -12,10 +12,12 @@ from django.core import signing
 
 CONFIRM = "confirm"
 STATUS = "status"
+AGENT_PERMISSION = "agent_permission"  # the consumer confirms an agent's permission (11 CCR §7063(a))
 
 MAX_AGE = {
     CONFIRM: lambda: dt.timedelta(days=settings.DSAR_CONFIRMATION_DAYS),
     STATUS: lambda: dt.timedelta(days=settings.DSAR_STATUS_LINK_MAX_AGE_DAYS),
+    AGENT_PERMISSION: lambda: dt.timedelta(days=settings.DSAR_STATUS_LINK_MAX_AGE_DAYS),
 }
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("opt-out/", public.opt_out, name="opt_out"),
     # Signed links from e-mails.
     path("confirm/<str:token>/", public.confirm, name="confirm"),
+    path("agent-permission/<str:token>/", public.agent_permission, name="agent_permission"),
     path("status/<str:token>/", public_status.status, name="status"),
     path("status/<str:token>/reply/", public_status.reply, name="reply"),
     path("status/<str:token>/withdraw/", public_status.withdraw, name="withdraw"),

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from requests_app import letters, services
 from requests_app.letters import format_letter_date
+from tests.fixtures import make_user
 
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)  # Monday 2 March 2026, daytime in the Americas
 
@@ -160,7 +161,7 @@ def make(kind, lang, submit, run, manager):
                         "pt-br": ("US-CT", "upheld")}[lang]
         case = denied(submit, run, manager, jur, lang)
         appeal = run(services.file_appeal, case, statement="I do have an account.")
-        run(services.decide_appeal, appeal, manager, outcome=outcome, reasons="No account matches the details given.")
+        run(services.decide_appeal, appeal, make_user("dan", "manager"), outcome=outcome, reasons="No account matches the details given.")
         letter = last_letter(case, kind)
         expect += ["No account matches the details given.", AG[case.regime]]
     elif kind == "not_filed":
@@ -219,7 +220,7 @@ def test_every_kind_in_every_language(kind, lang, submit, run, manager):
     ("US-UT", ["Utah Division of Consumer Protection"]),
     ("BR", ["Autoridade Nacional de Proteção de Dados (ANPD)"]),
     ("MX", ["Secretaría Anticorrupción y Buen Gobierno", "within 15 days"]),
-    ("JP", ["no data protection law gives you this right"]),
+    ("JP", ["the data protection laws this service covers do not apply where you live"]),
 ])
 @time_machine.travel(T0, tick=False)
 def test_denials_name_the_remedy_of_their_law(jurisdiction, expected, submit, run, manager):
@@ -239,7 +240,7 @@ def test_denials_name_the_remedy_of_their_law(jurisdiction, expected, submit, ru
 def test_appeal_reversed_names_no_attorney_general(submit, run, manager):
     case = denied(submit, run, manager, "US-CO", "en")
     appeal = run(services.file_appeal, case, statement="I do have an account.")
-    run(services.decide_appeal, appeal, manager, outcome="reversed", reasons="We found your account.")
+    run(services.decide_appeal, appeal, make_user("dan", "manager"), outcome="reversed", reasons="We found your account.")
     html = letters.render_html(last_letter(case, "appeal_decision"))
     assert "We reverse our original decision." in html and "Attorney General" not in html
 

@@ -49,10 +49,11 @@ def test_each_regime_path_files_a_case_with_its_clocks(client, capture, jurisdic
     assert r.status_code == 302
     case = DataSubjectRequest.objects.get()
     assert (case.jurisdiction, case.regime, case.request_type) == (jurisdiction, regime_code, request_type)
-    assert case.state == State.SUBMITTED and case.language == "en"
+    opt_out = case.request_type_info.is_opt_out  # acted on without confirmation (11 CCR §7026(d))
+    assert case.state == (State.IN_PROGRESS if opt_out else State.SUBMITTED) and case.language == "en"
     assert case.requester_email == "ana@example.com"
     clocks = set(case.deadlines.values_list("kind", flat=True))
-    assert R.CONFIRM_EMAIL in clocks
+    assert (R.CONFIRM_EMAIL in clocks) is not opt_out
     expected = {rule.name for rule in R.regime(regime_code).clocks_for(request_type) if rule.starts == R.RECEIVED}
     assert expected <= clocks
     assert Event.objects.filter(case=case, kind="submitted").exists()
@@ -62,7 +63,7 @@ def test_each_regime_path_files_a_case_with_its_clocks(client, capture, jurisdic
     thanks = client.get(r.url).content.decode()
     assert case.reference in thanks and "ana@example.com" in thanks
     assert len(mail.outbox) == 1 and case.reference in mail.outbox[0].subject
-    assert link_from(mail.outbox[0]).startswith("/confirm/")
+    assert link_from(mail.outbox[0], "status" if opt_out else "confirm").startswith("/")
 
 
 def test_rights_page_names_the_law_and_lists_its_rights_in_plain_language(client):
@@ -108,13 +109,16 @@ def test_several_request_types_create_linked_cases_confirmed_by_one_link(client,
     cases = list(DataSubjectRequest.objects.order_by("pk"))
     assert [c.request_type for c in cases] == ["access", "deletion", "opt_out_sale_sharing"]
     assert len({c.batch_id for c in cases}) == 1
-    assert len(mail.outbox) == 1  # one confirmation for the batch, listing every reference
-    assert all(c.reference in mail.outbox[0].body for c in cases)
+    confirmation = [m for m in mail.outbox if "/confirm/" in m.body]
+    assert len(confirmation) == 1  # one confirmation for the batch, listing every reference but the opt-out's
+    assert all(c.reference in confirmation[0].body for c in cases[:2])
+    assert cases[2].reference not in confirmation[0].body  # an opt-out needs no confirmation
     with capture(execute=True):
-        page = client.post(link_from(mail.outbox[0])).content.decode()
-    for c in cases:
+        page = client.post(link_from(confirmation[0])).content.decode()
+    for c in cases[:2]:
         c.refresh_from_db()
         assert c.email_confirmed_at is not None and c.reference in page
+    cases[2].refresh_from_db()
     assert {c.state for c in cases} == {State.VERIFYING, State.IN_PROGRESS}  # the opt-out needs no ID
 
 
@@ -267,17 +271,14 @@ def test_gpc_offers_one_click_opt_out_recorded_with_via_gpc(client, capture):
     assert r.url == "/opt-out/"
     page = client.get("/opt-out/", **GPC).content.decode()
     assert "Opt out of sale or sharing" in page
-    assert set(re.findall(r'name="(\w+)"', page)) >= {"requester_name", "requester_email"}
-    assert "filer" not in page and "account_id" not in page  # only name and e-mail
+    assert set(re.findall(r'name="(\w+)"', page)) >= {"requester_email"}
+    assert "filer" not in page and "account_id" not in page  # an optional e-mail at most (11 CCR §7025)
     with capture(execute=True):
-        r = client.post("/opt-out/", {"requester_name": "Gus", "requester_email": "gus@example.com"}, **GPC)
+        r = client.post("/opt-out/", {"requester_email": "gus@example.com"}, **GPC)
     assert r.url == "/request/thank-you/"
     case = DataSubjectRequest.objects.get()
     assert (case.regime, case.request_type, case.via_gpc) == ("ccpa", "opt_out_sale_sharing", True)
-    with capture(execute=True):
-        client.post(link_from(mail.outbox[0]))
-    case.refresh_from_db()
-    assert case.state == State.IN_PROGRESS and case.verified_at is not None  # no identity verification
+    assert case.state == State.IN_PROGRESS and "/confirm/" not in mail.outbox[0].body  # no confirmation
 
 
 @pytest.mark.parametrize("jurisdiction,request_type", [("US-CO", "opt_out"), ("US-CT", "opt_out"),
@@ -301,8 +302,8 @@ def test_gpc_where_the_law_gives_no_opt_out_explains_and_continues(client, juris
 
 def test_opt_out_form_errors(client):
     client.post("/", {**location_data("US-CA"), "gpc_opt_out": "1"}, **GPC)
-    page = client.post("/opt-out/", {"requester_name": "", "requester_email": "x"}, **GPC).content.decode()
-    assert "Enter the full name." in page and "Enter an e-mail address like name@example.com." in page
+    page = client.post("/opt-out/", {"requester_email": "x"}, **GPC).content.decode()
+    assert "Enter an e-mail address like name@example.com." in page
 
 
 # --- cost per page ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import time_machine
 from requests_app import selectors, services
 from requests_app.models import State
 from requests_app.selectors import QueueFilters, decorate, queue
+from tests.fixtures import make_user
 from tests.fixtures import submit_case as submit
 
 UTC = dt.timezone.utc
@@ -152,7 +153,7 @@ def test_closed_cases_and_decided_appeals_leave_the_queue(frozen, manager):
     services.verify_identity(case, manager, method="login")
     appeal = denied_with_appeal(manager)
     services.fulfil(case, manager)
-    services.decide_appeal(appeal, manager, outcome="upheld", reasons="The decision stands.")
+    services.decide_appeal(appeal, make_user("dan", "manager"), outcome="upheld", reasons="The decision stands.")
     assert refs(manager) == []
 
 

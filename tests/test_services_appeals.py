@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from requests_app import services
 from requests_app.models import AppealState, DeadlineStatus, Notification, State
 from requests_app.services import AppealWindowClosed, Conflict, ServiceError
+from tests.fixtures import make_user
 
 ZONES = {"US-CA": "America/Los_Angeles", "US-CO": "America/Denver", "US-CT": "America/New_York",
          "US-VA": "America/New_York", "US-UT": "America/Denver", "US-NV": "America/Los_Angeles"}
@@ -22,8 +23,10 @@ def clock(case, kind, **filters):
 
 
 @pytest.fixture
-def denied(submit, manager, time_machine):
-    """A case received on 2 March 2026 and denied on `decided` (local time)."""
+def denied(submit, time_machine):
+    """A case received on 2 March 2026 and denied on `decided` (local time) by a manager who, having
+    decided it, may not decide its appeal: the `manager` fixture decides the appeals."""
+    manager = make_user("dan", "manager")
 
     def _denied(jurisdiction, decided, request_type=None):
         request_type = request_type or ("opt_out_sale" if jurisdiction == "US-NV" else "deletion")

@@ -100,9 +100,9 @@ def test_uk_clarification_pause_adds_the_whole_paused_days(submit, manager, now)
     assert respond(case).due_date == dt.date(2026, 6, 9)
 
 
-def test_uk_pause_is_added_before_rolling_over_christmas(submit, manager, now):
+def test_uk_pause_is_added_before_rolling_over_christmas(submit, manager, now):  # access: the pause is for access only
     now(dt.datetime(2026, 11, 20, 10, tzinfo=LONDON))
-    case = services.verify_identity(services.confirm_email(submit("GB", "rectification")), manager, method="Login")
+    case = services.verify_identity(services.confirm_email(submit("GB", "access")), manager, method="Login")
     assert respond(case).due_date == dt.date(2026, 12, 21)  # 20 Dec is a Sunday
     now(dt.datetime(2026, 11, 23, 10, tzinfo=LONDON))
     case = services.request_information(case, manager, what=Awaiting.CLARIFICATION, message="Which address?")

@@ -38,7 +38,8 @@ INTAKE = [
     ("US-CT", "correction", "America/New_York", {"respond": ("2026-04-16", "2026-05-31")}, "respond"),
     ("US-VA", "portability", "America/New_York", {"respond": ("2026-04-16", "2026-05-31")}, "respond"),
     ("US-UT", "opt_out", "America/Denver", {"respond": ("2026-04-16", "2026-05-31")}, "respond"),
-    ("US-NV", "opt_out_sale", "America/Los_Angeles", {}, "confirm_email"),  # starts at verification
+    # an opt-out needs no verification: the verified request is the request received
+    ("US-NV", "opt_out_sale", "America/Los_Angeles", {"respond": ("2026-05-01", "2026-05-31")}, "respond"),
     ("BR", "access", "America/Sao_Paulo", {"respond": ("2026-03-17", None)}, "respond"),
     ("MX", "access", "America/Mexico_City",
      {"request_information": ("2026-03-09", None), "determination": ("2026-03-31", "2026-04-28")}, "determination"),
@@ -50,10 +51,13 @@ INTAKE = [
 def test_submission_starts_the_regime_clocks(submit, jurisdiction, request_type, tz, expected, next_kind):
     case = submit(jurisdiction, request_type, received_at=local(tz, 2026, 3, 2, 10))
     assert re.fullmatch(r"DSAR-2026-\d{6}", case.reference)
-    assert case.state == State.SUBMITTED
     clocks = open_clocks(case)
-    # an internal window closes an unconfirmed request as not filed (setting DSAR_CONFIRMATION_DAYS)
-    assert clocks.pop("confirm_email") == ("2026-03-02", "2026-03-16", None)
+    if case.request_type_info.is_opt_out:  # no confirmation, never closed as not filed (11 CCR §7026(d))
+        assert case.state == State.IN_PROGRESS and "confirm_email" not in clocks
+    else:
+        assert case.state == State.SUBMITTED
+        # an internal window closes an unconfirmed request as not filed (setting DSAR_CONFIRMATION_DAYS)
+        assert clocks.pop("confirm_email") == ("2026-03-02", "2026-03-16", None)
     assert clocks == {kind: ("2026-03-02", due, ext) for kind, (due, ext) in expected.items()}
     for d in case.deadlines.all():
         assert d.timezone == tz and d.source
@@ -63,9 +67,13 @@ def test_submission_starts_the_regime_clocks(submit, jurisdiction, request_type,
     assert case.next_due_at == case.deadlines.get(kind=next_kind).due_at
     # audited: the submission and every clock it started
     ack = [] if (jurisdiction, request_type) != ("US-CA", "access") else ["acknowledge"]
+    started = [e.data["clock"] for e in case.events.filter(kind="clock_started")]
+    if case.request_type_info.is_opt_out:  # accepted at once and acknowledged (letter), no confirmation timer
+        assert kinds(case)[0] == "submitted" and "accept_opt_out" in kinds(case)
+        assert sorted(started) == sorted(expected)
+        return
     assert kinds(case) == ["submitted"] + ["clock_started"] * (len(expected) + 1 + len(ack)) + \
         ["clock_closed"] * len(ack)
-    started = [e.data["clock"] for e in case.events.filter(kind="clock_started")]
     assert sorted(started) == sorted([*expected, "confirm_email", *ack])
 
 

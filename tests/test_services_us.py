@@ -108,9 +108,9 @@ def test_ccpa_know_response_must_list_categories_sources_purposes_recipients(sub
 def test_ccpa_opt_out_needs_no_verification_and_cannot_be_extended(submit, manager, now, request_type):
     case = submit("US-CA", request_type)
     assert clock(case, "acknowledge") is None
-    case = services.confirm_email(case)
-    assert case.state == State.IN_PROGRESS and case.verified_at is not None
-    assert "opt-out needs no identity verification" in case.events.get(kind="identity_verified").reason
+    # Acted on at once, without e-mail confirmation or identity verification (11 CCR §7026(d)).
+    assert case.state == State.IN_PROGRESS and case.verified_at is None
+    assert "no identity verification" in case.events.get(kind="accept_opt_out").reason
     with pytest.raises(ServiceError, match=r"cannot be extended \(11 CCR §7026\(f\), §7027\(g\)\)"):
         services.extend_deadline(case, manager, reason="Busy")
     assert clock(case, "respond").due_date == dt.date(2026, 3, 23) and not clock(case, "respond").extended
@@ -191,10 +191,10 @@ def test_a_late_decision_is_recorded_as_late(submit, manager, now):
 # --- nrs603a ----------------------------------------------------------------------------------------
 
 def test_nevada_clock_starts_when_the_request_is_verified(submit, manager, now):
-    case = submit("US-NV", "opt_out_sale")
-    assert clock(case, "respond") is None  # NRS 603A.345(4): 60 days from the *verified* request
+    # NRS 603A.345(4): 60 days from the *verified* request; an opt-out needs no verification
+    # (spec section 5), so it is as verified as it will be on receipt.
     now(dt.datetime(2026, 3, 5, 10, 0, tzinfo=LA))
-    case = services.confirm_email(case)  # an opt-out is verified by confirming the e-mail address
+    case = submit("US-NV", "opt_out_sale")
     assert case.state == State.IN_PROGRESS
     respond = clock(case, "respond")
     assert (respond.start_date, respond.due_date, respond.extended_due_date) == (

@@ -5,11 +5,13 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from requests_app import regimes as R
 from requests_app import services
 from requests_app.models import Appeal, AppealState, DataSubjectRequest, Letter
+from tests.fixtures import make_user
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
@@ -22,11 +24,13 @@ def frozen():
 
 
 def denied(manager, jurisdiction="US-CO", email="appellant@example.com"):
+    # Decided by another manager: whoever decided a request may not decide its appeal.
+    decider = User.objects.filter(username="dan").first() or make_user("dan", "manager")
     case = services.submit_request(jurisdiction=jurisdiction, request_types=["access"], requester_name="Ana",
                                    requester_email=email)[0]
     services.confirm_email(case)
-    services.verify_identity(case, manager, method="account login")
-    return services.deny(case, manager, reasons="We hold no data about you.")
+    services.verify_identity(case, decider, method="account login")
+    return services.deny(case, decider, reasons="We hold no data about you.")
 
 
 def appealed(manager, jurisdiction="US-CO", email="appellant@example.com"):

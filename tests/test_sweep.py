@@ -232,7 +232,7 @@ def test_ccpa_acknowledge_clock_alerts_like_the_others(submit, run):
 
 def test_unconfirmed_email_closes_the_request_as_not_filed(submit, run, settings):
     with at(T0):
-        case = submit("US-CA", "opt_out_sale_sharing")
+        case = submit("US-CA", "deletion")  # an opt-out is never unconfirmed
     timer = Deadline.objects.get(case=case, kind="confirm_email")
     assert not timer.is_obligation and timer.due_date == dt.date(2026, 3, 16)  # 14 days, setting
     with at(timer.due_at - dt.timedelta(days=1)):
@@ -258,9 +258,11 @@ def test_unconfirmed_email_closes_the_request_as_not_filed(submit, run, settings
 
 def test_a_case_closed_as_not_filed_raises_no_alert_for_its_cancelled_clocks(submit, run):
     with at(T0):
-        case = submit("US-CA", "opt_out_sale_sharing")
+        case = submit("US-CA", "deletion")  # an opt-out is never unconfirmed
     timer = Deadline.objects.get(case=case, kind="confirm_email")
-    respond = Deadline.objects.get(case=case, kind="respond")  # 15 business days: 23 March
+    respond = Deadline.objects.get(case=case, kind="respond")
+    Deadline.objects.filter(pk=respond.pk).update(due_at=timer.due_at + dt.timedelta(days=5))
+    respond.refresh_from_db()
     with at(timer.due_at + dt.timedelta(minutes=1)):  # respond is now due soon, in the same batch
         assert sweep.Thresholds.at().level(respond.due_at) == AlertLevel.DUE_SOON
         result = run(sweep.run_sweep)
@@ -271,7 +273,7 @@ def test_a_case_closed_as_not_filed_raises_no_alert_for_its_cancelled_clocks(sub
 
 def test_confirmed_request_is_not_closed_by_its_old_timer(submit, run):
     with at(T0):
-        case = submit("US-CA", "opt_out_sale_sharing")
+        case = submit("US-CA", "deletion")  # an opt-out is never unconfirmed
         run(services.confirm_email, case)
     with at(T0 + dt.timedelta(days=30)):
         run(sweep.run_sweep)
@@ -339,7 +341,7 @@ def test_a_failing_timed_step_is_reported_and_the_rest_still_commits(working_cas
                                                                      monkeypatch):
     working_case()  # an overdue case whose alert must still go out
     with at(T0):
-        stuck = submit("US-CA", "opt_out_sale_sharing", requester_email="s@example.com")
+        stuck = submit("US-CA", "deletion", requester_email="s@example.com")
 
     def broken(*a, **kw):
         raise RuntimeError("letter store unavailable")
@@ -347,7 +349,7 @@ def test_a_failing_timed_step_is_reported_and_the_rest_still_commits(working_cas
     monkeypatch.setattr(services, "close_not_filed", broken)
     with at(RESPOND_DUE_AT + dt.timedelta(hours=1)):
         result = run(sweep.run_sweep)
-    # Both respond clocks are overdue (the opt-out's 15 business days too) and escalate.
+    # Both respond clocks are overdue (45 days each) and escalate.
     assert result.window_errors == 1 and result.escalated_cases == 2
     assert len(alert_mails(analyst.email)) == 1  # the obligation alert went out regardless
     team = alert_mails("privacy-team@example.com")[0]

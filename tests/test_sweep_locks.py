@@ -115,7 +115,7 @@ def test_a_case_a_staff_action_holds_is_skipped_and_alerted_by_the_next_sweep(
 
 def test_an_expired_window_of_a_held_case_waits_for_the_next_sweep(submit, run, manager, analyst):
     with time_machine.travel(T0, tick=False):
-        case = submit("US-CA", "opt_out_sale_sharing", requester_email="late@example.com")
+        case = submit("US-CA", "deletion", requester_email="late@example.com")  # an opt-out is never unconfirmed
     window = Deadline.objects.get(case=case, kind="confirm_email")
     Deadline.objects.filter(pk=window.pk).update(due_at=NOW - dt.timedelta(hours=1))
     Deadline.objects.filter(case=case).exclude(pk=window.pk).update(due_at=NOW + dt.timedelta(days=30))

@@ -31,6 +31,7 @@ from .. import hooks, public_display, ratelimit, services, uploads
 from .. import regimes as R
 from ..forms import (
     ON_BEHALF,
+    GpcOptOutForm,
     IdentityForm,
     LocationForm,
     OptOutForm,
@@ -39,7 +40,7 @@ from ..forms import (
     place_name,
 )
 from ..models import DataSubjectRequest, State
-from ..tokens import CONFIRM, BadToken, read_token
+from ..tokens import AGENT_PERMISSION, CONFIRM, BadToken, read_token
 
 SESSION_KEY = "dsar_form"
 GPC_SESSION_KEY = "dsar_gpc"
@@ -229,7 +230,7 @@ def requests_step(request):
 # --- step 4 -----------------------------------------------------------------------------------------
 
 IDENTITY_FIELDS = ("filer", "requester_name", "requester_email", "account_id", "phone", "registered_email",
-                   "data_description", "agent_name", "agent_email", "agent_organisation")
+                   "data_description", "agent_name", "agent_email", "agent_organisation", "power_of_attorney")
 
 
 @require_http_methods(["GET", "POST"])
@@ -248,7 +249,7 @@ def identity(request):
             identity = {f: data.get(f, "") for f in IDENTITY_FIELDS if f in form.fields}
             identity["mexico"] = regime.code == "lfpdppp"
             if data["filer"] not in ON_BEHALF:
-                identity.update(agent_name="", agent_email="", agent_organisation="")
+                identity.update(agent_name="", agent_email="", agent_organisation="", power_of_attorney=False)
             upload = data.get("authorisation")
             if upload is not None:
                 uploads.discard(parked)
@@ -318,6 +319,7 @@ def review(request):
                         data_description=identity.get("data_description", ""), details=data.get("details", ""),
                         agent_name=identity.get("agent_name", ""), agent_email=identity.get("agent_email", ""),
                         agent_organisation=identity.get("agent_organisation", ""), authorisation=upload,
+                        power_of_attorney=bool(identity.get("power_of_attorney")),
                     )
                 except ValidationError as exc:  # the service's own checks: show them, keep everything
                     _release_submission(request)
@@ -363,9 +365,15 @@ def thanks(request):
     done = request.session.get(DONE_SESSION_KEY)
     if not done:
         return redirect("public:start")
+    references = done.get("references", [])
+    cases = list(DataSubjectRequest.objects.filter(reference__in=references))
+    opt_outs_only = bool(cases) and all(c.request_type_info.is_opt_out for c in cases)
     return render(request, "requests_app/public/thanks.html", {
-        "references": done.get("references", []), "email": done.get("email", ""),
+        "references": references, "email": done.get("email", ""),
         "confirm_days": settings.DSAR_CONFIRMATION_DAYS,
+        "opt_outs_only": opt_outs_only,
+        # Without an e-mail address the status link is only given here.
+        "status_urls": [services.status_url(c) for c in cases] if opt_outs_only and not done.get("email") else [],
     })
 
 
@@ -385,8 +393,10 @@ def opt_out(request):
         return redirect("public:start")
     rtype = jur.regime.request_type(GPC_REQUEST_TYPES[jur.regime.code])
     status = 200
+    # 11 CCR §7025: with the signal, the opt-out needs no name and no e-mail (an e-mail is optional).
+    form_class = GpcOptOutForm if gpc_signal(request) else OptOutForm
     if request.method == "POST":
-        form = OptOutForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             if form.cleaned_data.get("website"):
                 return _pretend_success(request, Wizard(request))
@@ -397,7 +407,7 @@ def opt_out(request):
             else:
                 cases = services.submit_request(
                     jurisdiction=jur.code, request_types=[rtype.code],
-                    requester_name=form.cleaned_data["requester_name"], requester_email=email,
+                    requester_name=form.cleaned_data.get("requester_name", ""), requester_email=email,
                     language=current_language(), via_gpc=gpc_signal(request),
                 )
                 request.session.pop(GPC_SESSION_KEY, None)
@@ -405,7 +415,7 @@ def opt_out(request):
                 return redirect("public:thanks")
     else:
         identity = Wizard(request).data.get("identity") or {}
-        form = OptOutForm(initial={"requester_name": identity.get("requester_name", ""),
+        form = form_class(initial={"requester_name": identity.get("requester_name", ""),
                                    "requester_email": identity.get("requester_email", "")})
     return render(request, "requests_app/public/opt_out.html", {
         "form": form, "jurisdiction": jur, "place": place_name(jur.code), "regime": jur.regime,
@@ -473,3 +483,28 @@ def confirm(request, token):
         "closed": case.state == State.NOT_FILED,
     })
 
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def agent_permission(request, token):
+    """The consumer confirms, directly, that they gave the agent permission (11 CCR §7063(a)); the
+    agent's own confirmation never stands for it. A POST only: mail scanners prefetch links."""
+    try:
+        case = read_token(token, AGENT_PERMISSION)
+    except BadToken as exc:
+        return bad_link(request, exc, AGENT_PERMISSION)
+    use_case_language(request, case)
+    done = ""
+    if request.method == "POST" and request.POST.get("answer") in ("yes", "no"):
+        if request.POST["answer"] == "yes":
+            services.confirm_agent_permission(case)
+            done = _("Thank you. You have confirmed that %(agent)s acts for you.") % {"agent": case.agent_name}
+        else:
+            services.refuse_agent_permission(case)
+            done = _("Thank you. We will take no action on the requests this agent made.")
+    elif not case.awaits_consumer_permission:
+        done = _("We already have your answer. Thank you.")
+    batch = DataSubjectRequest.objects.filter(batch_id=case.batch_id).order_by("pk")
+    return render(request, "requests_app/public/agent_permission.html", {
+        "case": case, "done": done, "cases": [(c, _(c.request_type_info.label)) for c in batch]})

@@ -22,7 +22,7 @@ from ..models import DataSubjectRequest, LetterStatus, State
 from ..tokens import STATUS, BadToken, make_token, read_token
 from .public import bad_link, private_page, use_case_language
 
-APPEALABLE = (State.DENIED, State.PARTIALLY_FULFILLED)
+APPEALABLE = services.APPEALABLE_STATES  # closing as not filed is a refusal too (spec section 5)
 
 
 def _load(request, token):
@@ -236,6 +236,6 @@ def _send_link(reference: str, email: str) -> None:
         if case.state == State.SUBMITTED:
             # Not confirmed yet: what the requester needs is a fresh confirmation link.
             services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
-                                      batch=[case], resent=True)
+                                      batch=services.with_respond_due([case]), resent=True)
         else:
             services.notify_requester(case, "status_link")

@@ -334,8 +334,10 @@ def extendable_clocks(case) -> list:
     """Running clocks of the case (not its appeals) that the law lets us extend, once, before they expire."""
     now = timezone.now()
     out = []
+    # One extension per request and clock kind (spec section 3), even across a restart.
+    used = set(case.deadlines.filter(appeal__isnull=True, extended=True).values_list("kind", flat=True))
     for d in case.deadlines.filter(status=DeadlineStatus.OPEN, appeal__isnull=True, extended=False,
-                                   paused_since__isnull=True, due_at__gte=now):
+                                   paused_since__isnull=True, due_at__gte=now).exclude(kind__in=used):
         rule = case.regime_info.any_clock(d.kind, case.request_type)
         if rule is not None and rule.extended is not None and d.extended_due_date:
             out.append(d)
@@ -360,7 +362,7 @@ def available_actions(case, user) -> list[str]:
         names.append("extend")
     if case.is_open and user.has_perm("requests_app.assign_case"):
         names.append("assign")
-    if (case.regime_info.has_appeals and case.state in (State.DENIED, State.PARTIALLY_FULFILLED)
+    if (case.regime_info.has_appeals and case.state in services.APPEALABLE_STATES
             and not case.appeals.exists()):
         names.append("record_appeal")
     names.append("note")
@@ -371,7 +373,8 @@ def available_actions(case, user) -> list[str]:
 # --- appeals ---------------------------------------------------------------------------------------
 
 def appeal_actions(appeal, user) -> list[str]:
-    if not user.has_perm("requests_app.decide_appeal") or not appeal.is_open:
+    # Whoever decided the request (or is its assignee) may not decide its appeal (spec section 5).
+    if not user.has_perm("requests_app.decide_appeal") or not appeal.is_open or services.took_part(appeal, user):
         return []
     names = [t.name for t in appeal.get_available_user_state_transitions(user)]
     out = []

@@ -57,6 +57,8 @@ STAFF = [  # username, role, first name, last name
     ("manager", "manager", "Morgan", "Reyes"),
     ("analyst", "analyst", "Alex", "Okafor"),
     ("auditor", "auditor", "Ada", "Lindqvist"),
+    # Appeals are decided by a manager who took no part in the decision appealed (spec section 5).
+    ("reviewer", "manager", "Rita", "Novak"),
 ]
 AUTHORISATION = services.Upload(
     "signed-authorisation.pdf",
@@ -77,7 +79,8 @@ KNOW = {  # a right-to-know answer (Cal. Civ. Code §1798.110)
 # steps follow the submission within the hour; other steps fall on their day at a plausible hour.
 C, V, I, RE, X, F, P, D, W = "confirm", "verify", "ask", "reply", "extend", "fulfil", "partial", "deny", "withdraw"
 DA, DI, A, AR, AD, ASG, NOTE = "admissible", "inadmissible", "appeal", "review", "decide_appeal", "assign", "note"
-REQUESTER_STEPS = {C, RE, W, A}  # the requester's own actions, at any hour; the rest are staff's
+PERMIT = "permit"  # the consumer confirms directly an agent's permission (11 CCR §7063(a))
+REQUESTER_STEPS = {C, RE, W, A, PERMIT}  # the requester's own actions, at any hour; the rest are staff's
 
 
 @dataclass
@@ -151,8 +154,8 @@ SCENARIOS = [
     Scenario("US-CA", "opt_out_sale_sharing", 25, ("Mia Patel", "mia.patel@example.com", "en"), [(0, C), (2, F)],
              {"via_gpc": True}),
     Scenario("US-CA", "limit_sensitive", 22, ("Noah Garcia", "noah.garcia@example.com", "en"), [(0, C), (1, ASG)]),
-    Scenario("US-CA", "correction", 14, ("Ava Martinez", "ava.martinez@example.com", "en"), [(0, C), (4, V)],
-             agent()),
+    Scenario("US-CA", "correction", 14, ("Ava Martinez", "ava.martinez@example.com", "en"),
+             [(0, C), (1, PERMIT), (4, V)], agent()),
     Scenario("US-CA", "access", 7, ("Liam Wilson", "liam.wilson@example.com", "en"), [(0, C)], agent()),
     Scenario("US-CA", "access", 300, REPEATER, [(0, C), (1, V), (20, F)]),
     Scenario("US-CA", "access", 150, REPEATER, [(0, C), (1, V), (30, F)]),
@@ -342,7 +345,7 @@ def inline_worker():
 
 class Demo:
     def __init__(self, users: dict[str, User], now: dt.datetime):
-        self.manager, self.analyst = users["manager"], users["analyst"]
+        self.manager, self.analyst, self.reviewer = users["manager"], users["analyst"], users["reviewer"]
         self.now = now
         self.clock: dt.datetime | None = None  # the moment of the last thing that happened
         self.cases: dict[int, int] = {}  # scenario number → case id
@@ -418,6 +421,9 @@ class Demo:
     def confirm(self, case):
         services.confirm_email(case)
 
+    def permit(self, case):
+        services.confirm_agent_permission(case)
+
     def verify(self, case):
         services.verify_identity(case, self.worker(case), method="Matched account e-mail and last order")
 
@@ -455,10 +461,10 @@ class Demo:
         services.file_appeal(case, statement=statement)
 
     def review(self, case):
-        services.start_appeal_review(case.appeals.get(), self.manager)
+        services.start_appeal_review(case.appeals.get(), self.reviewer)
 
     def decide_appeal(self, case, outcome, reasons):
-        services.decide_appeal(case.appeals.get(), self.manager, outcome=outcome, reasons=reasons)
+        services.decide_appeal(case.appeals.get(), self.reviewer, outcome=outcome, reasons=reasons)
 
     def assign(self, case):
         services.assign(case, self.manager, self.analyst)
@@ -493,11 +499,11 @@ class Command(BaseCommand):
             f"Demo data: {cases.count()} cases ({cases.filter(closed_at__isnull=True).count()} open, "
             f"{cases.filter(closed_at__isnull=True, next_due_at__lt=now).count()} overdue), "
             f"{Appeal.objects.count()} appeals, {demo.sweeps} deadline sweeps replayed. "
-            f"Staff: manager / analyst / auditor and superuser admin, password {PASSWORD}."))
+            f"Staff: manager / reviewer / analyst / auditor and superuser admin, password {PASSWORD}."))
 
     def users(self) -> dict[str, User]:
         groups = ensure_roles()
-        password = make_password(PASSWORD)  # hashed once: a deliberately slow hash, four users
+        password = make_password(PASSWORD)  # hashed once: a deliberately slow hash, five users
         users = {}
         for username, role, first, last in STAFF:
             user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
