@@ -183,6 +183,8 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     def by_post(self) -> bool:
         """No e-mail address for anyone: every letter is printed and posted."""
         return not self.requester_email and not self.agent_email
+
+    @property
     def awaits_consumer_permission(self) -> bool:
         """11 CCR §7063(a): unless the agent holds a power of attorney, the consumer confirms directly
         that they gave the agent permission; the agent's own confirmation never stands for it."""

@@ -353,7 +353,9 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
                               by_email=channel in SELF_SERVICE_CHANNELS)
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel: {channel}"]})
-    if channel in SELF_SERVICE_CHANNELS and not requester_email.strip():
+    needs_confirmation = any(not jur.regime.request_type(code).is_opt_out for code in request_types)
+    if channel in SELF_SERVICE_CHANNELS and needs_confirmation and not requester_email.strip():
+        # Opt-outs need no confirmation (11 CCR §7026(d)): a GPC opt-out may come without an address.
         raise ValidationError({"requester_email": ["Give the e-mail address we confirm the request with."]})
     received_at = received_at or timezone.now()
     received_on = local_date(received_at, jur.timezone)
@@ -424,7 +426,13 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
     return cases
 
 
-def _ask_consumer_permission(cases: list) -> None:
+def ask_consumer_permission_again(case) -> None:
+    """The consumer lost the e-mail: send the permission link again, to their own address only."""
+    cases = list(DataSubjectRequest.objects.filter(batch_id=case.batch_id).order_by("pk"))
+    _ask_consumer_permission(cases, dedupe=None)
+
+
+def _ask_consumer_permission(cases: list, dedupe: str | None = "first") -> None:
     """11 CCR §7063(a): ask the consumer alone (never the agent) to confirm that they gave the agent
     permission. One e-mail for the cases filed together; the clocks keep running meanwhile."""
     case = cases[0]
@@ -434,7 +442,8 @@ def _ask_consumer_permission(cases: list) -> None:
                data={"agent": item.agent_name, "source": "11 CCR §7063(a)"})
     queue_email("agent_permission", [case.requester_email],
                 context={**_email_context(case), "permission_url": url, "batch": cases},
-                language=case.language, case=case, dedupe_key=f"agent_permission:{case.pk}")
+                language=case.language, case=case,
+                dedupe_key=f"agent_permission:{case.pk}" if dedupe else None)
 
 
 @transaction.atomic

@@ -335,6 +335,9 @@ def _state(case) -> tuple[str, str, str]:
             "The consumer must confirm the request from the e-mail we sent them directly."
     if state == State.AWAITING_REQUESTER:
         return "in_progress", "need_user_verification", AWAITING_DETAILS.get(case.awaiting, "")
+    if case.awaits_consumer_permission:  # 11 CCR §7063(a): the consumer confirms the agent directly
+        return "in_progress", "need_user_verification", \
+            "The consumer must confirm directly, from the e-mail we sent them, that they gave the agent permission."
     if state in (State.VERIFYING, State.IN_PROGRESS, State.ADMISSIBLE):
         return "in_progress", "", ""
     if state == State.FULFILLED:

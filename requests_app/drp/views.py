@@ -171,8 +171,11 @@ def _send_link(case) -> None:
         if case.state == State.SUBMITTED else {}
     kind = "confirm_email" if extra else "status_link"
     with transaction.atomic():
-        queue_email(kind, [case.requester_email], context=core._email_context(case, **extra),
-                    language=case.language, case=case)
+        if case.awaits_consumer_permission:  # the consumer's own confirmation of the agent comes first
+            core.ask_consumer_permission_again(case)
+        else:
+            queue_email(kind, [case.requester_email], context=core._email_context(case, **extra),
+                        language=case.language, case=case)
 
 
 def _mask(email: str) -> str:

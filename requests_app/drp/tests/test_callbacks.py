@@ -37,11 +37,15 @@ def test_it_posts_each_status_change_once_with_the_status_object(file_with, rece
     assert len(server.received) == 1
     sent = json.loads(server.received[0]["body"])
     assert sent == agent.status(api, drp.request_id).json() and sent["status"] == "in_progress"
+    assert sent["reason"] == "need_user_verification"  # the consumer still confirms the agent (11 CCR §7063(a))
     assert server.received[0]["type"] == "application/json"
+    run(core.confirm_agent_permission, drp.case)
     run(core.verify_identity, drp.case, manager, method="matched the account")  # still in_progress: nothing
     run(core.deny, drp.case, manager, reasons="Exempt", decision={"basis": "exempt"})
-    assert [json.loads(r["body"])["status"] for r in server.received] == ["in_progress", "denied"]
-    assert StatusCallback.objects.filter(status=CallbackStatus.SENT).count() == 2
+    sent = [json.loads(r["body"]) for r in server.received]
+    assert [(s["status"], s.get("reason", "")) for s in sent] == [
+        ("in_progress", "need_user_verification"), ("in_progress", ""), ("denied", "claim_not_covered")]
+    assert StatusCallback.objects.filter(status=CallbackStatus.SENT).count() == 3
 
 
 def test_it_delivers_once_when_the_agent_comes_back(file_with, receiver, run, now, caplog):

@@ -117,7 +117,7 @@ def test_it_answers_a_retry_with_the_status_as_it_stands_now(db, api, agent, run
 
     _, body, headers = agent.exercise_request(exercise="sale:opt-out")
     assert api.post("/v1/data-rights-request", body, content_type="text/plain", **headers).json()["reason"]
-    run(core.confirm_email, DrpRequest.objects.get().case)
+    run(core.confirm_agent_permission, DrpRequest.objects.get().case)  # 11 CCR §7063(a): the consumer's word
     again = api.post("/v1/data-rights-request", body, content_type="text/plain", **headers).json()
     assert again["status"] == "in_progress" and "reason" not in again
 
@@ -259,6 +259,7 @@ def test_it_refuses_a_revoke_that_is_unsigned_foreign_or_too_late(db, api, agent
     case = DrpRequest.objects.get(request_id=filed).case
     assert case.state == State.SUBMITTED
     run(core.confirm_email, case)
+    run(core.confirm_agent_permission, case)
     run(core.verify_identity, case, manager, method="matched account")
     run(core.fulfil, case, manager, decision={"actions": "deleted"})
     response = agent.revoke(api, filed)

@@ -26,6 +26,7 @@ def status(agent, api, drp):
 def test_it_reports_the_legal_due_date_and_an_extension_with_its_reason(filed, agent, api, run, manager):
     drp = filed("deletion")
     run(core.confirm_email, drp.case)
+    run(core.confirm_agent_permission, drp.case)
     body = status(agent, api, drp)
     # CCPA: 45 days from receipt (Civ. Code §1798.130(a)(2)); the date ends at midnight in California.
     assert body["status"] == "in_progress" and "reason" not in body
@@ -41,6 +42,8 @@ def test_it_asks_the_agent_to_send_the_consumer_when_we_need_them(filed, agent, 
     drp = filed("access")
     assert status(agent, api, drp)["reason"] == "need_user_verification"  # the consumer's own confirmation
     run(core.confirm_email, drp.case)
+    assert status(agent, api, drp)["reason"] == "need_user_verification"  # the agent's permission, directly
+    run(core.confirm_agent_permission, drp.case)
     assert "reason" not in status(agent, api, drp)
     run(core.request_information, drp.case, manager, what="identity", message="Send a copy of your ID")
     body = status(agent, api, drp)
@@ -64,7 +67,8 @@ def test_it_maps_our_denial_basis_to_the_drp_reason(filed, agent, api, run, mana
 
 def test_it_reports_fulfilment_and_a_request_never_confirmed(filed, agent, api, run, manager, now):
     done = filed("sale:opt-out")
-    run(core.confirm_email, done.case)  # an opt-out needs no identity verification (11 CCR §7026(d))
+    # An opt-out needs no confirmation or verification (11 CCR §7026(d)); the agent's permission does.
+    run(core.confirm_agent_permission, done.case)
     run(core.fulfil, done.case, manager, decision={"actions": "Stopped selling"})
     assert status(agent, api, done)["status"] == "fulfilled"
     never = filed("deletion")
@@ -85,4 +89,10 @@ def test_it_lets_the_consumer_ask_for_their_link_again_at_the_verification_url(f
     assert api.post(url).status_code == 200
     (mail,) = mailoutbox
     assert mail.to == ["ana@example.com"]  # never the agent's address
-    assert "/confirm/" in mail.body
+    # First the consumer confirms the agent's permission directly (11 CCR §7063(a)); then the request.
+    assert "/agent-permission/" in mail.body
+    core.confirm_agent_permission(drp.case)
+    mailoutbox.clear()
+    assert api.post(url).status_code == 200
+    (mail,) = mailoutbox
+    assert mail.to == ["ana@example.com"] and "/confirm/" in mail.body

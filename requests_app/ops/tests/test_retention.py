@@ -20,7 +20,7 @@ def closed_case(submit, run, manager, when):
     case = submit("US-CA", "access", requester_name="Ana Secret", requester_email="ana.secret@example.com",
                   details="my order 12345 from my home address")
     case = run(services.confirm_email, case)
-    services.add_attachment(case, Attachment.Kind.IDENTITY, ID_SCAN, manager)
+    services.add_attachment(case, Attachment.Kind.STAFF, ID_SCAN, manager)  # ID documents go at verification
     case = run(services.verify_identity, case, manager, method="account login")
     case = run(services.deny, case, manager, reasons="We could not find Ana Secret's account")
     case.refresh_from_db()
