@@ -46,3 +46,12 @@ def worked(submit, run, manager):
         case.refresh_from_db()
         return case
     return _worked
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
