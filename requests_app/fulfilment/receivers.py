@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from requests_app import hooks
-from requests_app import regimes as R
 
 from . import panels  # noqa: F401 - registers the case and status page panels
 from . import services
@@ -37,5 +36,3 @@ def on_event(sender, event, **kwargs):
 
 hooks.decision_step("fulfilment")(services.prepare_decision)
 hooks.decision_gate("fulfilment")(services.open_tasks_text)
-
-__all__ = ["on_event", "R"]

@@ -389,7 +389,8 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         return decision
     # Access (know, portability): the data map gives the disclosures; the results give the package.
     done = [t for t in tasks if t.state == TaskState.DONE and t.action == Action.COLLECT]
-    held = [t.system for t in done] or [t.system for t in tasks]
+    # Systems that gave data, and those still open under a manager's override (they may hold some).
+    held = [t.system for t in tasks if t.state in (TaskState.DONE, TaskState.OPEN)]
     labels = dict(Category.choices)
     for key, values in (("categories", [str(labels[c]) for s in held for c in s.categories]),
                         ("sources", [line for s in held for line in s.lines("sources")]),
