@@ -132,32 +132,56 @@ def export_data(kind: str, content: bytes):
 # --- the package ------------------------------------------------------------------------------------
 
 def _cell(value) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = repr(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False)
     # Spreadsheets run cells that start like a formula (OWASP CSV injection); JSON keeps the exact value.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def flatten(data, prefix: str = "") -> list[tuple[str, object]]:
+def flatten(data, prefix: str = "", out: list | None = None) -> list[tuple[str, object]]:
     """Nested data as (path, value) rows: 'orders[0].total', 12.5."""
-    if isinstance(data, dict):
-        rows = []
+    out = [] if out is None else out
+    if isinstance(data, dict) and data:
         for key, value in data.items():
-            rows += flatten(value, f"{prefix}.{key}" if prefix else str(key))
-        return rows or [(prefix, {})]
-    if isinstance(data, list):
-        rows = []
+            flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(data, list) and data:
         for i, value in enumerate(data):
-            rows += flatten(value, f"{prefix}[{i}]")
-        return rows or [(prefix, [])]
-    return [(prefix, data)]
+            flatten(value, f"{prefix}[{i}]", out)
+    else:
+        out.append((prefix, data))
+    return out
 
 
-def to_csv(data) -> bytes:
+def _is_table(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(row, dict) for row in value)
+
+
+def tables(data) -> list[tuple[str, list[dict]]]:
+    """The data as spreadsheet tables: each list of records is a table with a column per field;
+    whatever else there is becomes a 'field, value' table (nested paths flattened)."""
+    if _is_table(data):
+        return [("", data)]
+    found, rest = [], {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            (found.append((str(key), value)) if _is_table(value) else rest.__setitem__(key, value))
+    else:
+        rest = data
+    if rest or not found:
+        found.insert(0, ("", [{"field": p, "value": v} for p, v in flatten(rest)]))
+    return found
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["field", "value"])
-    for path, value in flatten(data):
-        writer.writerow([_cell(path), "" if value is None else _cell(value)])
+    writer.writerow([_cell(str(c)) for c in columns])
+    writer.writerows([("" if row.get(c) is None else _cell(row[c])) for c in columns] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()  # BOM: spreadsheets read it as UTF-8
 
 
@@ -191,10 +215,15 @@ def build_zip(*, reference: str, regime: str, request_type: str, language: str, 
         while folder in used:
             folder += "-2"
         used.add(folder)
-        js = json.dumps(s.data, indent=2, ensure_ascii=False, sort_keys=True).encode()
-        cs = to_csv(s.data)
-        paths = [f"systems/{folder}/data.json", f"systems/{folder}/data.csv"]
-        files += [(paths[0], js), (paths[1], cs)]
+        # Compact (the C encoder): machine-readable first; any JSON viewer indents it.
+        js = json.dumps(s.data, ensure_ascii=False, sort_keys=True).encode()
+        paths = [f"systems/{folder}/data.json"]
+        files.append((paths[0], js))
+        parts = tables(s.data)
+        for section, rows in parts:
+            name = "data" if len(parts) == 1 else f"data-{slug(section) if section else 'fields'}"
+            paths.append(f"systems/{folder}/{name}.csv")
+            files.append((paths[-1], to_csv(rows)))
         manifest_systems.append({"name": s.name, "kind": s.kind, "vendor": s.vendor, "categories": s.categories,
                                  "sources": s.sources, "files": paths})
     files.append(("summary.html", summary_html.encode()))
