@@ -57,3 +57,16 @@ def test_an_extension_gives_fresh_reminders(datamap, worked, now, run, manager):
     assert Task.objects.get(pk=t.pk).reminder_level == 1
     run(services.extend_deadline, case, manager, reason="Many systems")
     assert Task.objects.get(pk=t.pk).reminder_level == 0
+
+
+def test_a_step_that_finds_nothing_costs_three_queries(datamap, worked, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from requests_app.fulfilment.sweep_steps import sweep
+
+    worked("US-CA", "access")
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep(T0) == {"reminded": 0, "escalated": 0, "digests": 0, "packages_expired": 0}
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+    assert len(statements) == 3  # the two claims and the package expiry, whatever the number of tasks
