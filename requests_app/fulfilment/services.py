@@ -399,6 +399,7 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         if not decision.get(key):
             decision[key] = list(dict.fromkeys(values))
     if done:
+        core._check_know_response(case, decision)  # refuse before any file is written, not after
         package = issue_package(case, done)
         expires_on = local_date(package.expires_at, case.jurisdiction_info.timezone).isoformat()
         systems = [s["name"] for s in package.manifest["systems"]]

@@ -234,6 +234,9 @@ def vendor(request, token):
         else:
             status = 400
     case = task.case
+    if request.method == "GET":  # the page shows the person unmasked to the link's holder: audited
+        core.record(case, "vendor_link_opened", actor_label=f"vendor {task.system.vendor_name or task.system.name}",
+                    data={"task": task.pk, "ip": ratelimit.client_ip(request)})
     return render(request, "fulfilment/vendor.html", {
         "task": task, "form": form, "case": case,
         "person": {"name": case.requester_name, "email": case.requester_email, "account_id": case.account_id},

@@ -151,3 +151,18 @@ def test_erasures_are_listed_per_system_and_a_legal_hold_is_a_partial_refusal(da
     assert "Courier (FastShip Ltd): none found" in letter.context["actions"]
     assert letter.context["retained"] == [
         "Orders: Invoices are kept 10 years for tax law (Retention duty (the law requires us to keep it))"]
+
+
+def test_a_know_response_missing_a_disclosure_stores_no_package(datamap, worked, run, manager, owner, settings):
+    import os
+
+    from django.core.exceptions import ValidationError
+
+    DataSystemModel = type(datamap["accounts"])
+    DataSystemModel.objects.update(purposes="")
+    case = worked("US-CA", "access")
+    resolve_access(case, owner)
+    with pytest.raises(ValidationError):
+        run(services.fulfil, case, manager, decision={})
+    assert not AccessPackage.objects.exists()
+    assert not os.path.exists(os.path.join(settings.MEDIA_ROOT, "packages", str(case.public_id)))

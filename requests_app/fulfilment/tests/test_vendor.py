@@ -27,6 +27,7 @@ def test_it_takes_a_vendor_export_without_an_account(client, vendor_case, mailou
     url = vendor_url(mailoutbox)
     page = client.get(url)
     assert page.status_code == 200 and b"Ana Example" in page.content
+    assert Event.objects.filter(case=vendor_case, kind="vendor_link_opened").count() == 1
     answer = client.post(url, {"outcome": "done", "export": SimpleUploadedFile("ship.json", EXPORT)})
     assert answer.status_code == 200 and b"Thank you" in answer.content
     t = task(vendor_case, "Courier")
