@@ -312,6 +312,23 @@ def close_open_tasks(case, why: str) -> int:
     return n
 
 
+@transaction.atomic
+def reassign_task(task: Task, user, assignee) -> Task:
+    if not user.has_perm("requests_app.assign_case"):
+        raise PermissionDenied("Only a manager may reassign a task.")
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    before = task.assignee.get_username() if task.assignee_id else ""
+    task.assignee = assignee
+    task.reminder_level = 0  # the new owner hears of it in time
+    task.save(update_fields=["assignee", "reminder_level"])
+    core.record(task.case, "task_reassigned", user=user,
+                data={"task": task.pk, "from": before, "to": assignee.get_username() if assignee else ""})
+    if assignee is not None and assignee.email:
+        queue_email("fulfilment_tasks_assigned", [assignee.email], context={
+            "items": [_item(task)], "tasks_url": absolute_url(reverse("fulfilment:my_tasks"))})
+    return task
+
+
 def reveal_for_task(task: Task, user) -> dict:
     if not may_answer(task, user):
         deny_audited(task, user, "see the requester of")

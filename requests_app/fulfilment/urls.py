@@ -7,6 +7,7 @@ urlpatterns = [
     path("staff/tasks/<int:pk>/", views.task_detail, name="task"),
     path("staff/tasks/<int:pk>/reveal/", views.task_reveal, name="task_reveal"),
     path("staff/tasks/<int:pk>/reopen/", views.task_reopen, name="task_reopen"),
+    path("staff/tasks/<int:pk>/reassign/", views.task_reassign, name="task_reassign"),
     path("staff/tasks/<int:pk>/vendor-link/", views.task_vendor_link, name="task_vendor_link"),
     path("staff/systems/", views.systems, name="systems"),
     path("staff/systems/new/", views.system_edit, name="system_new"),

@@ -17,6 +17,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from requests_app import ratelimit
+from requests_app.selectors import staff_choices
 from requests_app import services as core
 from requests_app.tokens import STATUS, BadToken, read_token
 from requests_app.views.public import bad_link, private_page, use_case_language
@@ -56,7 +57,9 @@ def _task_page(request, task, form=None, revealed=None, status=200):
         "may_answer": services.may_answer(task, request.user),
         "masked": {"name": mask_text(case.requester_name), "email": mask_email(case.requester_email),
                    "account_id": mask_text(case.account_id)},
-        "revealed": revealed, "nav_override": "tasks"}, status=status)
+        "revealed": revealed, "nav_override": "tasks",
+        "staff": list(staff_choices()) if request.user.has_perm("requests_app.assign_case") else []},
+        status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,6 +116,20 @@ def task_vendor_link(request, pk):
     else:
         services.send_vendor_link(task, user=request.user)
         messages.success(request, f"A new link was sent to {task.system.vendor_email}; the previous one no longer works.")
+    return redirect("fulfilment:task", pk=task.pk)
+
+
+@require_POST
+@staff_required
+def task_reassign(request, pk):
+    task = _task_for(request.user, pk)
+    staff = {str(u.pk): u for u in staff_choices()}
+    choice = request.POST.get("assignee", "")
+    if choice not in staff and choice != "none":
+        messages.error(request, "Choose a staff member.")
+    else:
+        services.reassign_task(task, request.user, staff.get(choice))
+        messages.success(request, "Task reassigned.")
     return redirect("fulfilment:task", pk=task.pk)
 
 
