@@ -41,10 +41,7 @@ def status_panel(request, case, token=None, **kwargs) -> str:
 
     t = texts.for_language(case.language)
     expired = package.deleted_at is not None or timezone.now() > package.expires_at
-    tz = case.jurisdiction_info.timezone
-    from requests_app.clocks import local_date
-
-    until = local_date(package.expires_at, tz).isoformat()
+    until = services.local_day(package.expires_at, case)
     return render_to_string("fulfilment/_status_panel.html", {
         "case": case, "token": token, "package": package, "t": t, "expired": expired,
         "ready_text": t["ready"].format(date=until), "expired_text": t["expired"].format(date=until),

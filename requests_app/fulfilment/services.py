@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
+from requests_app import letters
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.clocks import local_date
@@ -426,7 +427,8 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
             "sha256": package.sha256, "size": package.size, "filename": package.filename,
             "expires_on": expires_on, "systems": systems, "files": len(package.manifest["files"]),
             "portable": package.portable, "heading": t["letter_heading"],
-            "text": t["letter_text"].format(systems=", ".join(systems), date=expires_on),
+            "text": t["letter_text"].format(systems=", ".join(systems), date=letters.format_letter_date(
+                expires_on, case.language, letters.controller_key(case))),
         }
     return decision
 
@@ -473,9 +475,14 @@ def issue_package(case, tasks: list[Task]) -> AccessPackage:
                       "expires": package.expires_at.isoformat()})
     t = texts.for_language(case.language)
     core.notify_requester(case, "fulfilment_package_ready", dedupe="package", t=t,
-                          ready_text=t["ready"].format(
-                              date=local_date(package.expires_at, case.jurisdiction_info.timezone).isoformat()))
+                          ready_text=t["ready"].format(date=local_day(package.expires_at, case)))
     return package
+
+
+def local_day(moment, case) -> str:
+    """A moment as the requester reads a date: their jurisdiction's day, their language's format."""
+    with translation.override(case.language):
+        return formats.date_format(local_date(moment, case.jurisdiction_info.timezone), "DATE_FORMAT")
 
 
 class PackageUnavailable(ServiceError):

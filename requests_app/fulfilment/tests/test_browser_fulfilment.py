@@ -48,6 +48,10 @@ def check_manifest(content: bytes) -> dict:
 
 
 def test_vendor_upload_preview_decision_and_requester_download(live_server, browser, tmp_path):
+    import os
+
+    shots = Path(os.environ.get("DSAR_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     analyst = make_user("andy", "analyst", password="s3cret-pass-word")
     manager = make_user("mia", "manager")
     owner = make_user("olga", "analyst")
@@ -78,6 +82,7 @@ def test_vendor_upload_preview_decision_and_requester_download(live_server, brow
     vendor.goto(live_server.url + vendor_path)
     vendor.check("input[name=outcome][value=done]")
     vendor.set_input_files("input[name=export]", str(export))
+    vendor.screenshot(path=str(shots / "fulfil-01-vendor.png"), full_page=True)
     vendor.click("#vendor-submit")
     vendor.wait_for_selector("text=Thank you")
     assert Task.objects.get(case=case, system__name="Courier").state == "done"
@@ -92,6 +97,7 @@ def test_vendor_upload_preview_decision_and_requester_download(live_server, brow
     staff.click(".login-card button[type=submit]")
     staff.wait_for_url(f"**/staff/cases/{case.pk}/")
     assert "2/2 resolved" in staff.inner_text("#fulfilment")
+    staff.screenshot(path=str(shots / "fulfil-02-case.png"), full_page=True)
     with staff.expect_download() as dl:
         staff.click("#package-preview")
     preview = Path(dl.value.path()).read_bytes()
@@ -113,6 +119,7 @@ def test_vendor_upload_preview_decision_and_requester_download(live_server, brow
     code = re.search(r": (\d{6})$", Notification.objects.filter(kind="fulfilment_package_code")
                      .latest("id").subject).group(1)
     requester.fill("#package-code", code)
+    requester.screenshot(path=str(shots / "fulfil-03-status.png"), full_page=True)
     requester.click("#package-verify")
     with requester.expect_download() as dl:
         requester.click("#package-download")

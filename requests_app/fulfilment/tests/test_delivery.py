@@ -114,3 +114,4 @@ def test_the_status_page_speaks_the_requesters_language(client, datamap, worked,
     run(services.fulfil, case, manager, decision={})
     page = client.get(status_url(case)).content.decode()
     assert "Enviarme un código" in page
+    assert re.search(r"hasta el \d{1,2} de \w+ de 2026", page)  # the date as a Spanish reader writes it
