@@ -54,7 +54,9 @@ OVERRIDE_EVENT = "decision_with_open_tasks"
 
 # The clock the work must fit in: Mexico's effective clock once admissibility is communicated,
 # else its determination clock (the earlier, safe reading while admissibility is open), else respond.
-GOVERNING_CLOCKS = (R.EFFECTIVE, R.DETERMINATION, R.RESPOND)
+# A reversed appeal's action (once the core has it) comes first: it is what the reopened case owes.
+APPEAL_ACTION = getattr(R, "APPEAL_ACTION", "appeal_action")
+GOVERNING_CLOCKS = (APPEAL_ACTION, R.EFFECTIVE, R.DETERMINATION, R.RESPOND)
 
 
 def governing_deadline(case):
@@ -330,6 +332,26 @@ def reassign_task(task: Task, user, assignee) -> Task:
     return task
 
 
+@transaction.atomic
+def resume_tasks(case, why: str) -> int:
+    """A reopened case (a reversed appeal): tasks closed with the case, or refused, are open again,
+    due inside the clock the case now owes; systems added to the map since get their task too."""
+    now = timezone.now()
+    due, legal = _due_for(case, now)
+    n = 0
+    for task in Task.objects.select_for_update().filter(case=case, state__in=[TaskState.FAILED,
+                                                                              TaskState.NOT_APPLICABLE]):
+        task.resume()
+        task.due_at, task.legal_due_at, task.reminder_level = due, legal, 0
+        task.completed_at = task.completed_by = None
+        task.save()
+        n += 1
+    if n:
+        core.record(case, "tasks_resumed", actor_label=core.SYSTEM, reason=why, data={"tasks": n})
+    fan_out(case)
+    return n
+
+
 def reveal_for_task(task: Task, user) -> dict:
     if not may_answer(task, user):
         deny_audited(task, user, "see the requester of")
@@ -474,7 +496,7 @@ def issue_package(case, tasks: list[Task]) -> AccessPackage:
                 data={"sha256": package.sha256, "size": package.size, "files": len(manifest["files"]),
                       "expires": package.expires_at.isoformat()})
     t = texts.for_language(case.language)
-    core.notify_requester(case, "fulfilment_package_ready", dedupe="package", t=t,
+    core.notify_requester(case, "fulfilment_package_ready", dedupe=f"package{package.pk}", t=t,
                           ready_text=t["ready"].format(date=local_day(package.expires_at, case)))
     return package
 

@@ -25,7 +25,7 @@ from requests_app.views.staff import _case_for, mask_email, mask_text, role_labe
 
 from . import selectors, services, texts
 from .forms import AnswerForm, CodeForm, DataSystemForm, OverrideForm
-from .models import AccessPackage, DataSystem, Task
+from .models import DataSystem, Task
 
 # --- staff ----------------------------------------------------------------------------------------
 
@@ -191,8 +191,8 @@ def package_preview(request, pk):
 
     if not (can_work(case, request.user) or request.user.has_perm("requests_app.view_all_cases")):
         raise PermissionDenied("Only the case's assignee, managers and auditors may open its data.")
-    package = AccessPackage.objects.filter(case=case).first()
-    if package is not None:
+    package = selectors.latest_package(case)
+    if package is not None and not case.is_open:
         try:
             content = services.read_package(package)
         except services.PackageUnavailable as exc:
@@ -272,7 +272,7 @@ def _load(request, token):
     except BadToken as exc:
         return None, None, bad_link(request, exc, STATUS)
     use_case_language(request, case)
-    package = AccessPackage.objects.filter(case=case).first()
+    package = selectors.latest_package(case)
     if package is None:
         raise Http404("No package")
     return case, package, None

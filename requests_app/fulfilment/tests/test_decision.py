@@ -166,3 +166,25 @@ def test_a_know_response_missing_a_disclosure_stores_no_package(datamap, worked,
         run(services.fulfil, case, manager, decision={})
     assert not AccessPackage.objects.exists()
     assert not os.path.exists(os.path.join(settings.MEDIA_ROOT, "packages", str(case.public_id)))
+
+
+def test_a_reversed_appeal_reopens_the_refused_work(datamap, worked, run, manager,
+                                                                              owner):
+    """The core records 'reopen' when a reversed appeal reopens a request (spec section 5); the
+    refused and dropped tasks are open again, due inside the clock the case now owes."""
+    from requests_app.fulfilment.models import Task
+    from requests_app.models import DataSubjectRequest
+
+    case = worked("US-CO", "deletion")
+    answer(case, "Accounts", user=owner, records_affected=2)
+    answer(case, "Orders", "failed", user=owner, reason_code="legal_hold", reason="Litigation hold")
+    answer(case, "Courier", outcome="no_data")
+    run(services.partially_fulfil, case, manager, reasons="Litigation hold on orders", decision={})
+    # What the core does on a reversed appeal: the case is in progress again, and says so.
+    DataSubjectRequest.objects.filter(pk=case.pk).update(state="in_progress", closed_at=None)
+    run(services.record, case, "reopen", user=manager, reason="The hold was lifted", from_state="partially_fulfilled",
+        to_state="in_progress")
+    orders = task(case, "Orders")
+    assert orders.state == "open" and orders.reminder_level == 0
+    assert Task.objects.get(case=case, system__name="Accounts").state == "done"  # what was done stays done
+    assert Event.objects.get(case=case, kind="tasks_resumed").data["tasks"] == 1
