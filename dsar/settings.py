@@ -30,8 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",
-    "requests_app",
     "requests_app.fulfilment",
+    "requests_app",
 ]
 
 MIDDLEWARE = [
