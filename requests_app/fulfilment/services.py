@@ -386,19 +386,22 @@ def allow_decision_with_open_tasks(case, user, reason: str) -> None:
     core.record(case, OVERRIDE_EVENT, user=user, reason=reason, data={"open_tasks": open_})
 
 
-def _result_line(task: Task) -> str:
+def _result_line(task: Task, t: dict) -> str:
+    """What was done in one system, as the letter states it (in the requester's language)."""
     name = task.system.label
     if task.state == TaskState.NO_DATA:
-        return f"{name}: none found"
+        return t["result_none"].format(system=name)
     if task.state == TaskState.NOT_APPLICABLE:
-        return f"{name}: not applicable ({task.reason})"
+        return t["result_na"].format(system=name, reason=task.reason)
     if task.state == TaskState.FAILED:
-        return f"{name}: not done ({task.get_reason_code_display()}: {task.reason})"
-    verb = {Action.ERASE: "erased", Action.CORRECT: "corrected", Action.SUPPRESS: "suppressed",
-            Action.COLLECT: "collected"}[task.action]
-    if task.records_affected is not None:
-        return f"{name}: {task.records_affected} record(s) {verb}"
-    return f"{name}: {verb}"
+        return t["result_not_done"].format(system=name, reason=task.reason)
+    if task.records_affected is not None and task.action != Action.COLLECT:
+        return t[f"result_{task.action}"].format(system=name, n=task.records_affected)
+    return t["result_collect" if task.action == Action.COLLECT else "result_done"].format(system=name)
+
+
+def _kept_line(task: Task, t: dict) -> str:
+    return t["kept"].format(system=task.system.label, reason=task.reason, basis=t[f"basis_{task.reason_code}"])
 
 
 def _merge(decision: dict, key: str, lines: list[str]) -> None:
@@ -420,12 +423,14 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         raise ServiceError(blocked)
     refused = [t for t in tasks if t.state == TaskState.FAILED and t.action in (Action.ERASE, Action.CORRECT)]
     if refused and transition == "fulfil":
-        raise ServiceError("Some systems could not do it (" + "; ".join(_result_line(t) for t in refused) + "). "
+        en = texts.for_language("en")
+        raise ServiceError("Some systems could not do it (" + "; ".join(_result_line(t, en) for t in refused) + "). "
                            "Issue a partial fulfilment: the letter states these reasons as the refusal in part.")
     if case.request_type_info.kind != "access":
-        _merge(decision, "actions", [_result_line(t) for t in tasks if t.state != TaskState.NOT_APPLICABLE])
-        _merge(decision, "retained", [f"{t.system.label}: {t.reason} ({t.get_reason_code_display()})"
-                                      for t in refused if t.reason_code in REFUSAL_CODES])
+        t = texts.for_language(case.language)
+        _merge(decision, "actions", [_result_line(task, t) for task in tasks
+                                     if task.state != TaskState.NOT_APPLICABLE])
+        _merge(decision, "retained", [_kept_line(task, t) for task in refused if task.reason_code in REFUSAL_CODES])
         return decision
     # Access (know, portability): the data map gives the disclosures; the results give the package.
     done = [t for t in tasks if t.state == TaskState.DONE and t.action == Action.COLLECT]

@@ -149,8 +149,19 @@ def test_erasures_are_listed_per_system_and_a_legal_hold_is_a_partial_refusal(da
     letter = Letter.objects.get(case=case, kind="fulfilment")
     assert "Accounts: 3 record(s) erased" in letter.context["actions"]
     assert "Courier (FastShip Ltd): none found" in letter.context["actions"]
-    assert letter.context["retained"] == [
-        "Orders: Invoices are kept 10 years for tax law (Retention duty (the law requires us to keep it))"]
+    assert letter.context["retained"] == ["Orders: Invoices are kept 10 years for tax law (a legal duty to keep it)"]
+
+
+def test_the_lines_per_system_are_in_the_requesters_language(datamap, worked, run, manager, owner):
+    case = worked("BR", "anonymisation_blocking_deletion", language="pt-br")
+    answer(case, "Accounts", user=owner, records_affected=3)
+    answer(case, "Orders", "failed", user=owner, reason_code="legal_hold", reason="Processo judicial em curso")
+    answer(case, "Courier", outcome="no_data")
+    run(services.partially_fulfil, case, manager, reasons="Retenção judicial", decision={})
+    letter = Letter.objects.get(case=case, kind="fulfilment")
+    assert "Accounts: 3 registro(s) excluído(s)" in letter.context["actions"]
+    assert "Courier (FastShip Ltd): nenhum dado encontrado" in letter.context["actions"]
+    assert letter.context["retained"] == ["Orders: Processo judicial em curso (retenção por ordem legal)"]
 
 
 def test_a_know_response_missing_a_disclosure_stores_no_package(datamap, worked, run, manager, owner, settings):
