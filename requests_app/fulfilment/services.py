@@ -463,12 +463,12 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
 # --- the access package ---------------------------------------------------------------------------
 
 def _system_data(task: Task):
-    files = list(task.files.all())
+    files = [f for f in task.files.all() if f.file]  # an expired package took its exports with it
     parts = {}
     for f in files:
         with f.file.open("rb") as fh:
             parts[f.original_name] = exports.export_data(f.kind, fh.read())
-    return next(iter(parts.values())) if len(parts) == 1 else parts
+    return next(iter(parts.values())) if len(parts) == 1 else parts  # none left: {}
 
 
 def build_package(case, tasks: list[Task] | None = None) -> tuple[bytes, dict]:
@@ -596,6 +596,10 @@ def expire_packages(now) -> int:
                 locked.file.delete(save=False)
             locked.deleted_at = now
             locked.save(update_fields=["file", "deleted_at"])
+            # The exports it was built from hold the same data: only their hashes stay (minimisation).
+            for export in TaskFile.objects.filter(task__case_id=locked.case_id).exclude(file=""):
+                export.file.delete(save=False)
+                export.save(update_fields=["file"])
             core.record(locked.case, "package_expired", actor_label=core.SYSTEM, public=True,
                         data={"sha256": locked.sha256, "downloads": locked.download_count})
             n += 1
