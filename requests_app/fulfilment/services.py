@@ -24,7 +24,7 @@ from requests_app import letters
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.clocks import local_date
-from requests_app.models import DataSubjectRequest, DeadlineStatus
+from requests_app.models import DataSubjectRequest, DeadlineStatus, can_work
 from requests_app.outbox import queue_email
 from requests_app.tokens import absolute_url
 
@@ -82,10 +82,10 @@ def recompute_due(case, cause: str) -> int:
     if deadline is None or deadline.paused_since is not None:
         return 0  # a paused clock has no end yet: keep the dates until it runs again
     changed = 0
+    due, legal = _due_for(case, now)
     for task in Task.objects.select_for_update().filter(case=case, state=TaskState.OPEN):
         if task.legal_due_at == deadline.due_at:
             continue
-        due, legal = _due_for(case, now)
         old = task.due_at
         task.due_at, task.legal_due_at = due, legal
         fields = ["due_at", "legal_due_at"]
@@ -203,8 +203,6 @@ def may_answer(task: Task, user) -> bool:
         return True
     if task.assignee_id is not None:
         return task.assignee_id == user.pk
-    from requests_app.models import can_work
-
     return can_work(task.case, user)
 
 
@@ -240,11 +238,17 @@ def answer_task(task: Task, answer: Answer, *, user=None, actor_label: str = "",
     """Record what a system's owner, vendor or connector did. Staff must own the task (403, audited)."""
     if user is not None and not may_answer(task, user):
         deny_audited(task, user, "record the result of")
-    return _answer(task, answer, user=user, actor_label=actor_label, via=via)
+    written: list[TaskFile] = []
+    try:
+        return _answer(task, answer, user=user, actor_label=actor_label, via=via, written=written)
+    except Exception:
+        for stored in written:  # the transaction rolled the row back; the file must go with it
+            stored.file.delete(save=False)
+        raise
 
 
 @transaction.atomic
-def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str) -> Task:
+def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str, written: list) -> Task:
     task = Task.objects.select_for_update().select_related("case", "system").get(pk=task.pk)
     if not task.is_open:
         raise ServiceError(f"This task is already {task.get_state_display().lower()}.")
@@ -255,6 +259,7 @@ def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str) -> 
         stored = TaskFile(task=task, original_name=e.name, kind=e.kind, size=len(e.content), sha256=e.sha256,
                           uploaded_label=actor_label or (user.get_username() if user else via))
         stored.file.save(e.name, ContentFile(e.content), save=False)
+        written.append(stored)
         stored.save()
     before = task.state
     getattr(task, OUTCOMES[answer.outcome])()

@@ -243,9 +243,10 @@ def vendor(request, token):
                     outcome=d["outcome"], export=d.get("export"), records_affected=d.get("records_affected"),
                     note=d.get("note", ""), reason_code=d.get("reason_code", ""), reason=d.get("reason", ""),
                     extra={"ip": ratelimit.client_ip(request)}), actor_label=label, via="vendor")
-            except core.ServiceError as exc:
-                form.add_error(None, str(exc))
-                status = 400
+            except core.ServiceError:  # answered meanwhile (a second click, another tab)
+                title, text, status = VENDOR_ERRORS["used"]
+                return render(request, "fulfilment/vendor_error.html", {"title": title, "text": text},
+                              status=status)
             else:
                 return render(request, "fulfilment/vendor_done.html", {"task": task})
         else:

@@ -131,3 +131,22 @@ def test_the_vendor_email_carries_no_personal_data(vendor_case, mailoutbox):
     mail = [m for m in mailoutbox if m.to == ["dpo@fastship.example"]][0]
     assert vendor_case.reference in mail.body
     assert "Ana" not in mail.body and "ana@example.com" not in mail.body
+
+
+def test_a_failed_answer_leaves_no_file_behind(vendor_case, settings, monkeypatch):
+    import os
+
+    from requests_app.fulfilment import services as fs
+    from requests_app.fulfilment.exports import Export
+    from requests_app.fulfilment.models import Task
+
+    def boom(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Task, "complete", boom)
+    with pytest.raises(RuntimeError):
+        fs.answer_task(task(vendor_case, "Courier"), fs.Answer("done", export=Export("a.json", "json", EXPORT)),
+                       actor_label="vendor", via="vendor")
+    folder = os.path.join(settings.MEDIA_ROOT, "fulfilment", str(vendor_case.public_id))
+    assert not os.path.exists(folder) or os.listdir(folder) == []
+    assert not TaskFile.objects.exists()
