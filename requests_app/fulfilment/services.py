@@ -35,7 +35,6 @@ from .models import (
     REFUSAL_CODES,
     AccessPackage,
     Action,
-    Category,
     DataSystem,
     DownloadCode,
     ReasonCode,
@@ -432,17 +431,17 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         raise ServiceError("Some systems could not do it (" + "; ".join(_result_line(t, en) for t in refused) + "). "
                            "Issue a partial fulfilment: the letter states these reasons as the refusal in part.")
     if case.request_type_info.kind != "access":
-        t = texts.for_language(case.language)
-        _merge(decision, "actions", [_result_line(task, t) for task in tasks
+        words = texts.for_language(case.language)
+        _merge(decision, "actions", [_result_line(task, words) for task in tasks
                                      if task.state != TaskState.NOT_APPLICABLE])
-        _merge(decision, "retained", [_kept_line(task, t) for task in refused if task.reason_code in REFUSAL_CODES])
+        _merge(decision, "retained", [_kept_line(task, words) for task in refused if task.reason_code in REFUSAL_CODES])
         return decision
     # Access (know, portability): the data map gives the disclosures; the results give the package.
     done = [t for t in tasks if t.state == TaskState.DONE and t.action == Action.COLLECT]
     # Systems that gave data, and those still open under a manager's override (they may hold some).
     held = [t.system for t in tasks if t.state in (TaskState.DONE, TaskState.OPEN)]
-    labels = dict(Category.choices)
-    for key, values in (("categories", [str(labels[c]) for s in held for c in s.categories]),
+    words = texts.for_language(case.language)
+    for key, values in (("categories", [words[f"cat_{c}"] for s in held for c in s.categories]),
                         ("sources", [line for s in held for line in s.lines("sources")]),
                         ("purposes", [line for s in held for line in s.lines("purposes")]),
                         ("recipients", [line for s in held for line in s.lines("recipients")])):
@@ -453,13 +452,12 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         package = issue_package(case, done)
         expires_on = local_date(package.expires_at, case.jurisdiction_info.timezone).isoformat()
         systems = [s["name"] for s in package.manifest["systems"]]
-        t = texts.for_language(case.language)
         # Frozen, in the requester's language, like every letter context (the letter states it as is).
         decision["package"] = {
             "sha256": package.sha256, "size": package.size, "filename": package.filename,
             "expires_on": expires_on, "systems": systems, "files": len(package.manifest["files"]),
-            "portable": package.portable, "heading": t["letter_heading"],
-            "text": t["letter_text"].format(systems=", ".join(systems), date=letters.format_letter_date(
+            "portable": package.portable, "heading": words["letter_heading"],
+            "text": words["letter_text"].format(systems=", ".join(systems), date=letters.format_letter_date(
                 expires_on, case.language, letters.controller_key(case))),
         }
     return decision
@@ -480,13 +478,12 @@ def build_package(case, tasks: list[Task] | None = None) -> tuple[bytes, dict]:
     if tasks is None:
         tasks = list(Task.objects.filter(case=case, state=TaskState.DONE, action=Action.COLLECT)
                      .select_related("system").order_by("system__name"))
-    labels = dict(Category.choices)
-    systems = [exports.SystemData(
-        name=t.system.name, kind=t.system.kind, vendor=t.system.vendor_name, categories=list(t.system.categories),
-        category_labels=[str(labels.get(c, c)) for c in t.system.categories], data=_system_data(t),
-        sources=t.system.lines("sources")) for t in tasks]
-    portable = case.request_type == "portability"
     t = texts.for_language(case.language)
+    systems = [exports.SystemData(
+        name=task.system.name, kind=task.system.kind, vendor=task.system.vendor_name,
+        categories=list(task.system.categories), category_labels=[t[f"cat_{c}"] for c in task.system.categories],
+        data=_system_data(task), sources=task.system.lines("sources")) for task in tasks]
+    portable = case.request_type == "portability"
     summary = render_to_string("fulfilment/package_summary.html", {
         "case": case, "t": t, "systems": systems, "portable": portable,
         "lang": "pt-BR" if case.language.lower().startswith("pt") else case.language})

@@ -102,6 +102,8 @@ def test_it_issues_the_package_with_a_manifest_of_hashes(datamap, worked, run, m
     letter = Letter.objects.get(case=case, kind="fulfilment")
     assert letter.context["package"]["sha256"] == package.sha256
     assert "Su paquete de datos" == letter.context["package"]["heading"]
+    assert "Identificadores (nombre, dirección postal y de correo electrónico, nombre de cuenta, dirección IP)" \
+        in letter.context["categories"]
 
 
 def test_the_package_is_immutable(datamap, worked, run, manager, owner):
