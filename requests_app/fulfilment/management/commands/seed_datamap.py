@@ -56,4 +56,5 @@ class Command(BaseCommand):
                 fields.update(owner=user, owner_email="" if user else "privacy-team@example.com")
             _, made = DataSystem.objects.get_or_create(name=name, defaults=fields)
             created += made
-        self.stdout.write(f"data map: {created} system(s) created, {len(SYSTEMS) - created} already there")
+        if options["verbosity"]:
+            self.stdout.write(f"data map: {created} system(s) created, {len(SYSTEMS) - created} already there")
