@@ -104,6 +104,13 @@ def test_it_issues_the_package_with_a_manifest_of_hashes(datamap, worked, run, m
     assert "Su paquete de datos" == letter.context["package"]["heading"]
     assert "Identificadores (nombre, dirección postal y de correo electrónico, nombre de cuenta, dirección IP)" \
         in letter.context["categories"]
+    import pypdf
+
+    letter.refresh_from_db()
+    assert letter.status == "issued"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(letter.file.read())).pages)
+    flat = " ".join(text.split())
+    assert "Su paquete de datos" in flat and package.sha256[:16] in flat.replace(" ", "")
 
 
 def test_the_package_is_immutable(datamap, worked, run, manager, owner):
