@@ -14,6 +14,7 @@ urlpatterns = [
     # Other providers' inbound mail reaches the same inbox; only with a webhook secret (anymail
     # alone would accept unauthenticated calls with a warning).
     *([path("anymail/", include("anymail.urls"))] if settings.ANYMAIL.get("WEBHOOK_SECRET") else []),
+    path("fulfilment/", include(("requests_app.fulfilment.urls", "fulfilment"))),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include("requests_app.drp.urls")),
     path("", include(("requests_app.urls_public", "public"))),

@@ -43,6 +43,7 @@ from ..models import (
     State,
     can_work,
 )
+from ..hooks import decision_blocked
 
 # --- access ----------------------------------------------------------------------------------------
 
@@ -365,6 +366,8 @@ def available_actions(case, user) -> list[str]:
     if (case.regime_info.has_appeals and case.state in services.APPEALABLE_STATES
             and not case.appeals.exists()):
         names.append("record_appeal")
+    if decision_blocked(case):  # e.g. fulfilment tasks still open
+        names = [n for n in names if n not in ("fulfil", "partially_fulfil")]
     names.append("note")
     order = list(ACTIONS)
     return sorted(names, key=order.index)
