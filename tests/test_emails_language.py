@@ -46,9 +46,9 @@ def email_contexts(case):
         (letters.FULFILMENT, {"outcome": "fulfil", "data": {"profile": {"name": "Ana"}}}),
         (letters.FULFILMENT, {"outcome": "partially_fulfil", "appeal_window_due": "2026-04-16"}),
         (letters.DENIAL, {"outcome": "deny", "reasons": "x", "appeal_window_due": "2026-04-16"}),
-        (letters.APPEAL_DECISION, {"outcome": "uphold"}),
-        (letters.APPEAL_DECISION, {"outcome": "reverse"}),
-        (letters.APPEAL_DECISION, {"outcome": "partially_reverse"}),
+        (letters.APPEAL_DECISION, {"outcome": "upheld"}),
+        (letters.APPEAL_DECISION, {"outcome": "reversed"}),
+        (letters.APPEAL_DECISION, {"outcome": "partially_reversed"}),
         (letters.NOT_FILED, {"reason": "never confirmed"}),
     ]:
         yield "letter", ctx(case, letter=_letter(case, kind, context), letter_kind=kind)
