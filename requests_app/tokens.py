@@ -45,5 +45,11 @@ def read_token(token: str, purpose: str):
         raise BadToken("This link is not valid.") from None
 
 
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:8000"  # run.sh's default port, for the worker without SITE_URL
+
+
 def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    from .middleware import request_base_url
+
+    base = settings.SITE_URL or request_base_url.get() or DEVELOPMENT_SITE_URL
+    return base.rstrip("/") + path
