@@ -62,7 +62,9 @@ def state_choices():
     case_states = [(s.value, s.label) for s in State if s in OPEN_STATES]
     appeal_states = [(f"appeal:{s.value}", f"Appeal {str(s.label).lower()}")
                      for s in (AppealState.RECEIVED, AppealState.IN_REVIEW)]
-    return [("", _("All open states")), (_("Cases"), case_states), (_("Appeals"), appeal_states)]
+    closed_states = [(s.value, s.label) for s in State if s not in OPEN_STATES]
+    return [("", _("All open states")), (_("Cases"), case_states), (_("Appeals"), appeal_states),
+            (_("Closed cases"), closed_states)]
 
 
 class QueueFilterForm(forms.Form):
@@ -80,7 +82,8 @@ class QueueFilterForm(forms.Form):
                                                                                "items are included")}))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
     show = forms.ChoiceField(required=False, label=_("Show"), widget=FastSelect, choices=[
-        ("", _("Cases and appeals")), ("cases", _("Cases only")), ("appeals", _("Appeals only"))])
+        ("", _("Cases and appeals")), ("cases", _("Cases only")), ("appeals", _("Appeals only")),
+        ("closed", _("Closed cases (archive)"))])
     repeat = forms.BooleanField(required=False, label=_("Repeat requests"))
     mine = forms.BooleanField(required=False, label=_("My cases"))
     per_page = forms.TypedChoiceField(required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=None,

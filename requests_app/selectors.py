@@ -76,7 +76,7 @@ class QueueFilters:
     assignee: str = ""  # a user id, or "none" for the unassigned pool
     due_within: int | None = None  # calendar days from now, overdue included
     overdue: bool = False
-    show: str = ""  # "" (cases and appeals), "cases", "appeals"
+    show: str = ""  # "" (cases and appeals), "cases", "appeals", "closed" (the archive)
     repeat: bool = False
     mine: bool = False
 
@@ -144,7 +144,14 @@ def _open_cases(f: QueueFilters, user, now) -> QuerySet:
     # closed_at IS NULL is exactly "open" (the services set it on every closing transition) and is
     # the condition of the partial index the queue walks; a state IN (...) test here would make
     # PostgreSQL sort every open case instead of reading the first page off the index.
-    qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
+    # A search or a closed state looks at every case (a closed case must stay findable); the archive
+    # at closed ones only.
+    if f.show == "closed":
+        qs = DataSubjectRequest.objects.filter(closed_at__isnull=False)
+    elif f.q.strip() or (f.state and f.state not in OPEN_STATES and not f.state.startswith("appeal:")):
+        qs = DataSubjectRequest.objects.all()
+    else:
+        qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
     qs = qs.filter(case_scope(user), _common_filters(f, user, now, ""), _due_filters(f, now))
     if f.state:
         qs = qs.filter(state=f.state) if not f.state.startswith("appeal:") else qs.none()
@@ -158,7 +165,7 @@ def _open_appeals(f: QueueFilters, user, now) -> QuerySet:
     qs = qs.filter(case_scope(user, "case__"), _common_filters(f, user, now, "case__"), _due_filters(f, now))
     if f.state:
         qs = qs.filter(state=f.state.split(":", 1)[1]) if f.state.startswith("appeal:") else qs.none()
-    if f.show == "cases":
+    if f.show in ("cases", "closed"):
         qs = qs.none()
     return qs.order_by()
 
@@ -201,6 +208,8 @@ def queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = N
     f = filters or QueueFilters()
     now = now or timezone.now()
     cases, appeals = _case_rows(f, user, now), _appeal_rows(f, user, now)
+    if f.show == "closed":  # the archive: most recently received first
+        return cases.order_by(F("row_received").desc(), F("row_case").desc())
     if appeals.query.is_empty():  # "cases only", or a case state: no UNION needed
         return cases.order_by(*QUEUE_ORDER)
     if cases.query.is_empty():

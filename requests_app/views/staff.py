@@ -64,7 +64,8 @@ NAV = {"queue.html": "queue", "case.html": "queue", "calculator.html": "calculat
 
 
 def _render(request, template, context, status=200):
-    context = {**context, "role": role_label(request.user), "nav": NAV.get(template.rsplit("/", 1)[-1], "")}
+    context = {**context, "role": role_label(request.user),
+               "nav": context.get("nav") or NAV.get(template.rsplit("/", 1)[-1], "")}
     return render(request, template, context, status=status)
 
 
@@ -126,6 +127,8 @@ def queue(request):
         # Per-row constants, resolved once rather than a hundred times in the loop.
         "case_prefix": reverse("staff:case", args=[0])[:-2],
         "t": {k: str(v) for k, v in ROW_TEXT.items()},
+        "archive": form.filters().show == "closed",
+        "nav": "archive" if form.filters().show == "closed" else "queue",
     })
 
 
