@@ -279,9 +279,9 @@ class ResendLinkForm(PublicForm):
                              widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
                              error_messages={"required": _("Enter the e-mail address."),
                                              "invalid": _("Enter an e-mail address like name@example.com.")})
-    reference = forms.CharField(label=_("Reference"), max_length=20,
-                                help_text=_("It looks like DSAR-2026-000123 and is in every e-mail we sent you."),
-                                error_messages={"required": _("Enter the reference of your request.")})
+    reference = forms.CharField(label=_("Reference (optional)"), max_length=20, required=False,
+                                help_text=_("Without it, we send the links to all the requests made with "
+                                            "this address."))
     website = Honeypot()
 
     def clean_reference(self):

@@ -39,7 +39,7 @@ from ..forms import (
     place_name,
 )
 from ..models import DataSubjectRequest, State
-from ..tokens import CONFIRM, BadToken, read_token
+from ..tokens import CONFIRM, MAX_AGE, STATUS, BadToken, read_expired_token, read_token
 
 SESSION_KEY = "dsar_form"
 GPC_SESSION_KEY = "dsar_gpc"
@@ -449,7 +449,15 @@ def confirm(request, token):
     try:
         case = read_token(token, CONFIRM)
     except BadToken as exc:
-        return bad_link(request, exc, CONFIRM)
+        # A confirmed request's old link says what became of it and opens its status page; a
+        # status link may live that long (the same person opened both from their mailbox).
+        case = exc.expired and read_expired_token(token, CONFIRM, MAX_AGE[STATUS]())
+        if not case or case.state in (State.SUBMITTED, State.NOT_FILED):
+            return bad_link(request, exc, CONFIRM)
+        use_case_language(request, case)
+        return render(request, "requests_app/public/bad_link.html", {
+            "expired": True, "purpose": CONFIRM, "case": case, "state_label": public_display.state_label(case),
+            "status_url": services.status_url(case)}, status=410)
     use_case_language(request, case)
     batch = list(DataSubjectRequest.objects.filter(batch_id=case.batch_id,
                                                    requester_email__iexact=case.requester_email).order_by("pk"))

@@ -220,22 +220,27 @@ def resend(request):
                 status = 429
             else:
                 if not form.cleaned_data.get("website"):
-                    _send_link(form.cleaned_data["reference"], email)
+                    _send_links(email, form.cleaned_data.get("reference", ""))
                 sent = True
     else:
         form = ResendLinkForm()
     return render(request, "requests_app/public/resend.html", {"form": form, "sent": sent}, status=status)
 
 
-def _send_link(reference: str, email: str) -> None:
-    case = (DataSubjectRequest.objects.filter(reference=reference)
-            .filter(Q(requester_email__iexact=email) | Q(agent_email__iexact=email)).first())
-    if case is None:
-        return
+MAX_LINKS = 20  # the most recent requests of one address; older ones are in the earlier e-mails
+
+
+def _send_links(email: str, reference: str = "") -> None:
+    """Send each request made with (or for, as agent) this address its link: the reference is
+    optional, because a person who lost our e-mails has lost it too."""
+    cases = DataSubjectRequest.objects.filter(Q(requester_email__iexact=email) | Q(agent_email__iexact=email))
+    if reference:
+        cases = cases.filter(reference=reference)
     with transaction.atomic():
-        if case.state == State.SUBMITTED:
-            # Not confirmed yet: what the requester needs is a fresh confirmation link.
-            services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
-                                      batch=[case], resent=True)
-        else:
-            services.notify_requester(case, "status_link")
+        for case in cases.order_by("-pk")[:MAX_LINKS]:
+            if case.state == State.SUBMITTED:
+                # Not confirmed yet: what the requester needs is a fresh confirmation link.
+                services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
+                                          batch=[case], resent=True)
+            else:
+                services.notify_requester(case, "status_link")
