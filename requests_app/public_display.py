@@ -12,7 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from . import regimes as R
-from .models import AppealState, Awaiting, State
+from .models import AppealState, Awaiting, DeadlineStatus, State
 
 LETTER_LABELS = {
     "acknowledgement": lambda: _("Acknowledgement of your request"),
@@ -94,6 +94,21 @@ def format_date(value: dt.date | str | None) -> str:
     return formats.date_format(value, "DATE_FORMAT")
 
 
+def appeal_text(appeal, received_on: dt.date, respond_due: dt.date | None) -> str:
+    """The appeal card: what happened to the appeal, with its dates (not a bare "Received")."""
+    if appeal.state in (AppealState.RECEIVED, AppealState.IN_REVIEW):
+        text = _("We received your appeal on %(date)s and are reviewing it.") % {
+            "date": format_date(received_on)}
+        if respond_due:
+            text += " " + _("We must decide it by %(date)s.") % {"date": format_date(respond_due)}
+        return text
+    return {
+        AppealState.UPHELD: _("Your appeal was decided: our decision stands."),
+        AppealState.REVERSED: _("Your appeal was decided: our decision was reversed."),
+        AppealState.PARTIALLY_REVERSED: _("Your appeal was decided: our decision was partly reversed."),
+    }.get(appeal.state, _("Your appeal was decided."))
+
+
 def event_text(event) -> str | None:
     """The sentence for a public event, or None for an event that says nothing new to the requester."""
     kind, data = event.kind, event.data or {}
@@ -164,14 +179,35 @@ class DeadlineItem:
     is_open: bool
 
 
+# A closed clock, in words that fit its label ("You may appeal until … Met" read wrong).
+YOUR_CLOCKS = (R.REQUESTER_REPLY, R.APPEAL_WINDOW)
+CLOSED_TEXT = {
+    (R.REQUESTER_REPLY, DeadlineStatus.MET): lambda: _("you answered"),
+    (R.APPEAL_WINDOW, DeadlineStatus.MET): lambda: _("you appealed"),
+    (R.APPEAL_WINDOW, DeadlineStatus.LAPSED): lambda: _("ended"),
+    (R.REQUESTER_REPLY, DeadlineStatus.LAPSED): lambda: _("no answer arrived in time"),
+    ("ours", DeadlineStatus.MET): lambda: _("done"),
+    ("ours", DeadlineStatus.LAPSED): lambda: _("passed"),
+}
+
+
+def closed_text(kind: str, status: str) -> str:
+    text = CLOSED_TEXT.get((kind if kind in YOUR_CLOCKS else "ours", status))
+    return text() if text else _("no longer applies")
+
+
 def deadlines(rows) -> list[DeadlineItem]:
-    """The legal clocks, open ones first; closed ones are kept as a record of what was met."""
+    """The legal clocks, open ones first; closed ones are kept as a record of what was met. A
+    clock replaced by a new one of its kind (LFPDPPP: the determination restarts after a reply)
+    is left out: one date per promise."""
+    rows = list(rows)
+    live = {d.kind for d in rows if d.status != DeadlineStatus.CANCELLED}
     items = []
     for d in rows:
         label = DEADLINE_LABELS.get(d.kind)
-        if label is None:
+        if label is None or d.status == DeadlineStatus.CANCELLED and d.kind in live:
             continue
-        items.append(DeadlineItem(label(), d.due_date, d.extended, d.get_status_display(), d.is_open))
+        items.append(DeadlineItem(label(), d.due_date, d.extended, closed_text(d.kind, d.status), d.is_open))
     items.sort(key=lambda i: (not i.is_open, i.date))
     return items
 

@@ -5,6 +5,7 @@ Also the form that re-sends the status link to the e-mail address on file.
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import transaction
@@ -23,6 +24,7 @@ from ..tokens import STATUS, BadToken, make_token, read_token
 from .public import bad_link, private_page, use_case_language
 
 APPEALABLE = (State.DENIED, State.PARTIALLY_FULFILLED)
+REASONED = (State.DENIED, State.PARTIALLY_FULFILLED, State.INADMISSIBLE)
 
 
 def _load(request, token):
@@ -70,6 +72,8 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
     may_appeal = regime.has_appeals and case.state in APPEALABLE and appeal is None
     window_open = bool(window and timezone.now() <= window.due_at)
 
+    respond = next((d for d in clocks if appeal and d.kind == R.APPEAL_RESPOND and d.appeal_id == appeal.pk
+                    and d.is_open), None)
     return render(request, "requests_app/public/status.html", {
         "case": case, "token": token, "regime": regime, "tz": case.jurisdiction_info.timezone,
         "request_label": _(case.request_type_info.label),
@@ -88,6 +92,11 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
         "appeal_closed": may_appeal and window is not None and not window_open,
         "appeal_window": window,
         "appeal": appeal,
+        "appeal_text": public_display.appeal_text(
+            appeal, timezone.localtime(appeal.received_at, ZoneInfo(case.jurisdiction_info.timezone)).date(),
+            respond.due_date if respond else None) if appeal else "",
+        # The reasons of a refusal are on the page, not only in the PDF.
+        "reasons": case.decision_reasons if case.state in REASONED else "",
         "appeal_form": appeal_form or AppealForm(),
         "siblings": [(s, _(s.request_type_info.label), make_token(s, STATUS), public_display.state_label(s))
                      for s in siblings],
