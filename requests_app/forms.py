@@ -145,6 +145,13 @@ class RequestTypesForm(PublicForm):
         self.fields["request_types"].choices = [(t.code, gettext(t.label)) for t in regime.request_types]
         self.fields["request_types"].error_messages["invalid_choice"] = gettext(
             "This law does not give that right. Choose from the list.")
+        if regime.code == "lfpdppp":
+            # LFPDPPP (2025): the request describes the data it concerns; asked here once, not again in step 4.
+            described = IdentityForm.base_fields["data_description"]
+            details = self.fields["details"]
+            details.required = True
+            details.label, details.help_text = described.label, described.help_text
+            details.error_messages = {**details.error_messages, **described.error_messages}
 
     def type_options(self):
         """The checkboxes with their plain-language description, for the template."""
@@ -212,7 +219,7 @@ class IdentityForm(PublicForm):
                                                     "tick the box below if this e-mail is the registered one.")
         else:
             del self.fields["registered_email"]
-            del self.fields["data_description"]
+        del self.fields["data_description"]  # Mexico's is the description of step 3
 
     @property
     def is_mexico(self) -> bool:

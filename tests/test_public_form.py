@@ -141,11 +141,13 @@ def test_identity_errors_are_specific_and_keep_what_was_typed(client):
 
 def test_mexico_requires_data_description_and_an_account_identifier(client, capture):
     client.post("/", location_data("MX"))
-    client.post("/request/what/", {"request_types": ["access"]})
-    page = client.post("/request/about-you/", identity_data()).content.decode()
+    page = client.post("/request/what/", {"request_types": ["access"]}).content.decode()
     assert "Describe the personal data your request concerns (required in Mexico)." in page
+    client.post("/request/what/", {"request_types": ["access"], "details": "Mis pedidos"})
+    page = client.post("/request/about-you/", identity_data()).content.decode()
     assert "Give your account ID or registered phone number" in page
-    r = client.post("/request/about-you/", identity_data(data_description="Mis pedidos", registered_email="on"))
+    assert "Which personal data does your request concern?" not in page  # asked once, in step 3
+    r = client.post("/request/about-you/", identity_data(registered_email="on"))
     assert r.status_code == 302
     with capture(execute=True):
         client.post("/request/review/", {"declaration": "on"})

@@ -312,7 +312,9 @@ def review(request):
                         requester_name=identity["requester_name"], requester_email=email,
                         language=current_language(), filer=identity["filer"],
                         account_id=identity.get("account_id", ""), phone=identity.get("phone", ""),
-                        data_description=identity.get("data_description", ""), details=data.get("details", ""),
+                        # Mexico's step 3 asks for the description of the data (LFPDPPP), once.
+                        data_description=data.get("details", "") if regime.code == "lfpdppp" else "",
+                        details="" if regime.code == "lfpdppp" else data.get("details", ""),
                         agent_name=identity.get("agent_name", ""), agent_email=identity.get("agent_email", ""),
                         agent_organisation=identity.get("agent_organisation", ""), authorisation=upload,
                     )
