@@ -101,18 +101,24 @@ class Wizard:
         jur = self.jurisdiction
         return jur.regime if jur else None
 
-    def set_jurisdiction(self, jur: R.Jurisdiction, country: str, us_state: str) -> None:
+    def set_jurisdiction(self, jur: R.Jurisdiction, country: str, us_state: str) -> list[str]:
+        """Record the place; return the labels of the requests the new law does not give."""
+        old_regime = self.regime
         changed = self.data.get("jurisdiction") != jur.code
         self.data.update(jurisdiction=jur.code, country=country, us_state=us_state)
+        dropped: list[str] = []
         if changed:
             # Answers that the new law may not allow are dropped; what still fits is kept.
             regime = jur.regime
-            types = [t for t in self.data.get("request_types", []) if t in regime.request_type_codes]
+            chosen = self.data.get("request_types", [])
+            types = [t for t in chosen if t in regime.request_type_codes]
+            dropped = [_(old_regime.request_type(t).label) for t in chosen if t not in types and old_regime]
             self.data["request_types"] = types
             identity = self.data.get("identity")
             if identity and (identity.get("filer") not in regime.filers or
                              (regime.code == "lfpdppp") != identity.get("mexico", False)):
                 self.data["identity_incomplete"] = True
+        return dropped
 
     def done(self, step: str) -> bool:
         regime = self.regime
@@ -120,8 +126,8 @@ class Wizard:
             return regime is not None
         if step == "rights":
             return regime is not None
-        if step == "requests":
-            return bool(self.data.get("request_types"))
+        if step == "requests":  # Mexico also needs the description of the data (LFPDPPP)
+            return bool(self.data.get("request_types")) and (regime.code != "lfpdppp" or bool(self.data.get("details")))
         if step == "identity":
             return bool(self.data.get("identity")) and not self.data.get("identity_incomplete")
         return False
@@ -165,8 +171,21 @@ def start(request):
         form = LocationForm(request.POST)
         if form.is_valid():
             jur = form.cleaned_data["jurisdiction"]
-            wizard.set_jurisdiction(jur, form.cleaned_data["country"], form.cleaned_data["us_state"])
+            had_answers = bool(wizard.data.get("request_types"))
+            dropped = wizard.set_jurisdiction(jur, form.cleaned_data["country"], form.cleaned_data["us_state"])
             wizard.save()
+            if dropped or (had_answers and wizard.data.get("identity_incomplete")):
+                # Say what the change of law undid, and go back to the step that needs a new answer.
+                if dropped:
+                    messages.warning(request, _(
+                        "The law where you live now (%(law)s) does not give these rights, so we removed them "
+                        "from your request: %(rights)s. Please check what you would like us to do.") % {
+                        "law": jur.regime.name, "rights": ", ".join(dropped)})
+                    return redirect("public:requests")
+                messages.warning(request, _(
+                    "The law where you live now (%(law)s) asks for other details about you. Please check them.")
+                    % {"law": jur.regime.name})
+                return redirect(STEP_URLS[wizard.first_missing("review") or "identity"])
             if "gpc_opt_out" in request.POST:
                 if jur.regime.code in GPC_REQUEST_TYPES:
                     request.session[GPC_SESSION_KEY] = jur.code
