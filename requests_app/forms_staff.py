@@ -14,9 +14,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from . import refusals
 from . import regimes as R
 from .models import OPEN_STATES, AppealState, Awaiting, State
-from .selectors import DENIAL_BASES, QueueFilters
+from .selectors import QueueFilters
 
 # --- the queue --------------------------------------------------------------------------------------
 
@@ -222,11 +223,12 @@ class DecisionForm(VersionedForm):
         if outcome == "partially_fulfil":
             self.fields["retained"] = _text(_("Data we keep (one per line)"), required=False, rows=2)
         if outcome == "deny":
-            # 11 CCR §7102(a)(2): denials are reported by basis in the CCPA metrics.
-            self.fields["basis"] = forms.ChoiceField(label=_("Basis of the denial"), choices=list(DENIAL_BASES.items()))
+            # The regime's own grounds (refusals.py); CCPA's are its §7102(a)(2) metrics bases.
+            self.fields["basis"] = forms.ChoiceField(label=_("Ground for the refusal"), choices=[
+                (g.code, f"{g.label} ({g.source})" if g.source else g.label) for g in refusals.grounds(case.regime)])
             self.fields["legal_basis"] = forms.CharField(
-                label=_("Legal basis for the refusal (cited in the letter)"), required=False, max_length=300,
-                help_text=_("E.g. 'GDPR Art. 12(5): manifestly unfounded' or 'Cal. Civ. Code §1798.145'."))
+                label=_("Legal basis cited in the letter"), required=False, max_length=300,
+                help_text=_("Leave empty to cite the ground's source shown above."))
         if self.is_access_response:
             required = self.is_know_response
             help_text = _("One per line. Required by the CCPA.") if required else _("One per line.")
@@ -268,6 +270,10 @@ class DecisionForm(VersionedForm):
         for name in ("basis", "legal_basis", "data"):
             if d.get(name):
                 decision[name] = d[name]
+        if d.get("basis") and not d.get("legal_basis"):
+            ground = refusals.ground(self.case.regime, d["basis"])
+            if ground and ground.source:
+                decision["legal_basis"] = ground.source
         return decision
 
 
