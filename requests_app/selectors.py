@@ -18,7 +18,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BigIntegerField, CharField, Count, F, Func, IntegerField, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BigIntegerField, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.utils import timezone
 
@@ -149,7 +151,10 @@ def _open_cases(f: QueueFilters, user, now) -> QuerySet:
     if f.show == "closed":
         qs = DataSubjectRequest.objects.filter(closed_at__isnull=False)
     elif f.q.strip() or (f.state and f.state not in OPEN_STATES and not f.state.startswith("appeal:")):
-        qs = DataSubjectRequest.objects.all()
+        # A closed case under appeal is listed once, as its appeal row.
+        qs = DataSubjectRequest.objects.exclude(
+            Q(closed_at__isnull=False)
+            & Exists(Appeal.objects.filter(case=OuterRef("pk"), decided_at__isnull=True)))
     else:
         qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
     qs = qs.filter(case_scope(user), _common_filters(f, user, now, ""), _due_filters(f, now))
