@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -425,7 +426,7 @@ CLOCK_EVENTS = {"clock_started", "clock_closed", "clock_paused", "clock_resumed"
 
 
 def _case_context(request, case, *, bound: dict | None = None, conflict: str = "", revealed: dict | None = None,
-                  lost_input: dict | None = None) -> dict:
+                  lost_input: dict | None = None, preview: dict | None = None) -> dict:
     user = request.user
     now = timezone.now()
     events = list(case.events.all())
@@ -447,15 +448,18 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         spec = ACTIONS[name]
         form = (bound or {}).get(name) or spec.make_form(case, user, ctx=ctx_cache, name=name)
         actions.append({"name": name, "label": spec.label, "style": spec.style, "form": form,
-                        "open": name in (bound or {})})
+                        "open": name in (bound or {}), "decision": name in DECISIONS,
+                        "previewed": bool(preview) and preview["action"] == name})
     appeals = []
     for appeal in case.appeals.all().select_related("decided_by"):
         appeal.case = case
         items = []
         for name in appeal_actions(appeal, user):
             form = (bound or {}).get(f"appeal{appeal.pk}:{name}") or _appeal_form(name, appeal)
-            items.append({"name": name, "label": APPEAL_LABELS[name], "form": form,
-                          "open": f"appeal{appeal.pk}:{name}" in (bound or {})})
+            key = f"appeal{appeal.pk}:{name}"
+            items.append({"name": name, "label": APPEAL_LABELS[name], "form": form, "open": key in (bound or {}),
+                          "decision": name in DECISIONS, "form_id": f"form-appeal{appeal.pk}-{name}",
+                          "previewed": bool(preview) and preview["action"] == key})
         appeals.append({"a": appeal, "actions": items,
                         "clocks": [c for c in clocks if c["d"].appeal_id == appeal.pk]})
     can_reveal = (user.has_perm("requests_app.reveal_requester")
@@ -487,6 +491,7 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
                            for k, v in (case.decision or {}).items()],
         "conflict": conflict,
         "lost_input": lost_input,
+        "preview": preview and {**preview, "form_id": "form-" + preview["action"].replace(":", "-")},
         "reveal_form": F.RevealForm(case=case, initial={"version": case.version}, auto_id="id_reveal_%s"),
         "now": now,
     }
@@ -539,8 +544,14 @@ def case_action(request, pk, action):
     if action not in available:
         raise PermissionDenied(f"'{spec.label}' is not available on {case.reference} while it is "
                                f"'{case.get_state_display()}', or not to your role.")
+    preview = action in DECISIONS and bool(request.POST.get("preview"))
     if form.is_valid():
         try:
+            if preview:
+                html = preview_letter(case, lambda: spec.run(case, user, form.cleaned_data, form))
+                return _render(request, "requests_app/staff/case.html", _case_context(
+                    request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
+                    bound={action: form}, preview={"action": action, "html": html}))
             message = spec.run(case, user, form.cleaned_data, form)
         except services.Conflict as exc:
             case.refresh_from_db()
@@ -554,6 +565,31 @@ def case_action(request, pk, action):
             return redirect(reverse("staff:case", args=[case.pk]) + ("#notes" if action == "note" else ""))
     return _render(request, "requests_app/staff/case.html",
                    _case_context(request, case, bound={action: form}), status=400)
+
+
+# Decisions issue an unchangeable letter: their forms show it rendered first ("preview"), and
+# issue it only when the analyst confirms (a POST without "preview").
+DECISIONS = ("fulfil", "partially_fulfil", "deny", "determine", "decide")
+
+
+class _Preview(Exception):
+    pass
+
+
+def preview_letter(case, run) -> str:
+    """The letter a decision would issue, as HTML with its stylesheet: the service runs in a
+    transaction that is rolled back (its after-commit sends and signals are dropped with it)."""
+    try:
+        with transaction.atomic():
+            newest = Letter.objects.filter(case_id=case.pk).order_by("-pk").values_list("pk", flat=True).first()
+            run()
+            letter = Letter.objects.filter(case_id=case.pk, pk__gt=newest or 0).order_by("-pk").first()
+            html = letters.render_html(letter) if letter else ""
+            raise _Preview(html)
+    except _Preview as done:
+        html = done.args[0]
+    css = (settings.BASE_DIR / "templates" / "letters" / "letter.css").read_text()
+    return html.replace("</head>", f"<style>{css}</style></head>", 1)
 
 
 def _conflict(request, case, action, spec, exc):
@@ -599,6 +635,13 @@ def appeal_action(request, pk, appeal_pk, action):
             if action == "start_review":
                 services.start_appeal_review(appeal, user)
                 message = "Appeal review started."
+            elif action == "decide" and request.POST.get("preview"):
+                html = preview_letter(case, lambda: services.decide_appeal(
+                    appeal, user, outcome=d["outcome"], reasons=d["reasons"], expected_version=d["appeal_version"]))
+                appeal.refresh_from_db()
+                return _render(request, "requests_app/staff/case.html", _case_context(
+                    request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
+                    bound={key: form}, preview={"action": key, "html": html}))
             elif action == "decide":
                 services.decide_appeal(appeal, user, outcome=d["outcome"], reasons=d["reasons"],
                                        expected_version=d["appeal_version"])
