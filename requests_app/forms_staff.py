@@ -7,6 +7,7 @@ Each form asks for exactly what the law needs for that step; the services re-che
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django import forms
 from django.forms.utils import flatatt
@@ -14,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import refusals
+from . import refusals, uploads
 from . import regimes as R
 from .models import OPEN_STATES, AppealState, Awaiting, State
 from .selectors import QueueFilters
@@ -203,6 +204,21 @@ KNOW_LABELS = {
 }
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".json,.csv,.zip"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class DecisionForm(VersionedForm):
     """fulfil, partially_fulfil, deny. The keys match what the response letters render
     (letters.letter_context): actions, the know disclosures, retention, retained, reasons,
@@ -239,10 +255,12 @@ class DecisionForm(VersionedForm):
             if case.regime in ("gdpr", "uk_gdpr"):
                 self.fields["retention"] = _text(_("How long we keep it (GDPR Art. 15(1)(d))"), required=False,
                                                  rows=2)
-            self.fields["data"] = forms.JSONField(
-                label=_("The data itself (JSON object: category → fields)"), required=False,
-                widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}),
-                help_text=_("Attached to the letter's e-mail as JSON and CSV."))
+            self.fields["data_files"] = MultipleFileField(
+                label=_("The data itself (files)"), required=False,
+                help_text=_("JSON or CSV exports, or a ZIP of them; one category per file. Attached to the "
+                            "letter's e-mail as JSON and CSV."))
+            # The data read from the files, carried from the preview to the confirmation.
+            self.fields["data_json"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     @property
     def is_access_response(self) -> bool:
@@ -252,11 +270,30 @@ class DecisionForm(VersionedForm):
     def is_know_response(self) -> bool:
         return self.is_access_response and self.case.regime == "ccpa" and self.case.request_type == "access"
 
-    def clean_data(self):
+    def clean(self):
+        data = super().clean()
+        if "data_files" in self.fields:
+            files = data.get("data_files") or []
+            if files:
+                try:
+                    data["data"] = uploads.read_data_files(files)
+                except forms.ValidationError as exc:
+                    self.add_error("data_files", exc)
+            elif data.get("data_json"):
+                try:
+                    parsed = json.loads(data["data_json"])
+                except ValueError:
+                    parsed = None
+                if not isinstance(parsed, dict):
+                    self.add_error("data_files", _("Upload the files again."))
+                else:
+                    data["data"] = parsed
+        return data
+
+    def data_json(self) -> str:
+        """The data read from the files, for the hidden field of the confirmation."""
         data = self.cleaned_data.get("data")
-        if data not in (None, "") and not isinstance(data, dict):
-            raise forms.ValidationError(_("Give a JSON object, e.g. {\"Account\": {\"e-mail\": \"…\"}}."))
-        return data or None
+        return json.dumps(data, ensure_ascii=False) if data else ""
 
     def decision(self) -> dict:
         d = self.cleaned_data

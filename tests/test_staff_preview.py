@@ -59,3 +59,48 @@ def test_it_previews_an_appeal_decision(client, manager, colorado):
     assert "We uphold our original decision." in srcdoc
     appeal.refresh_from_db()
     assert appeal.decided_at is None and not Letter.objects.filter(kind="appeal_decision").exists()
+
+
+def test_it_reads_access_data_from_csv_and_zip_and_keeps_it_from_preview_to_issue(
+        client, manager, django_capture_on_commit_callbacks):
+    import io
+    import json
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = submit("DE", "access")
+    case = services.verify_identity(services.confirm_email(case), manager, method="Account login")
+    client.force_login(manager)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("orders.csv", "number,total\r\n1001,9.90\r\n1002,20.00\r\n")
+        z.writestr("profile.json", json.dumps({"name": "Ana"}))
+    files = [SimpleUploadedFile("export.zip", archive.getvalue(), "application/zip"),
+             SimpleUploadedFile("newsletter.csv", b"list,since\nweekly,2025-01-01\n", "text/csv")]
+    r = post(client, case, "fulfil", data_files=files, preview="1")
+    assert r.status_code == 200
+    body = r.content.decode()
+    hidden = htmllib.unescape(re.search(r'name="data_json" value="([^"]*)"', body).group(1))
+    assert json.loads(hidden) == {"orders": [{"number": "1001", "total": "9.90"}, {"number": "1002", "total": "20.00"}],
+                                  "profile": {"name": "Ana"}, "newsletter": [{"list": "weekly", "since": "2025-01-01"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        r = post(client, case, "fulfil", data_json=hidden)
+    assert r.status_code == 302
+    assert Letter.objects.get(kind="fulfilment").context["data"]["profile"] == {"name": "Ana"}
+
+
+def test_it_refuses_a_zip_bomb(client, manager):
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = submit("DE", "access")
+    case = services.verify_identity(services.confirm_email(case), manager, method="Account login")
+    client.force_login(manager)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big.csv", "a\n" + "0\n" * 5_000_000)
+    r = post(client, case, "fulfil", data_files=[SimpleUploadedFile("b.zip", archive.getvalue())], preview="1")
+    assert r.status_code == 400 and "unpacks to too much data" in r.content.decode()

@@ -549,6 +549,8 @@ def case_action(request, pk, action):
         try:
             if preview:
                 html = preview_letter(case, lambda: spec.run(case, user, form.cleaned_data, form))
+                if "data_json" in form.fields:  # uploaded files are not sent twice: carry what they held
+                    form.data = _refreshed_form_data(request.POST, data_json=form.data_json())
                 return _render(request, "requests_app/staff/case.html", _case_context(
                     request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
                     bound={action: form}, preview={"action": action, "html": html}))
