@@ -472,7 +472,8 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         "request_type": case.request_type_info,
         "masked": {"name": mask_text(case.requester_name), "email": mask_email(case.requester_email),
                    "phone": mask_text(case.phone), "account_id": mask_text(case.account_id),
-                   "agent_email": mask_email(case.agent_email)},
+                   "agent_email": mask_email(case.agent_email), "agent_name": mask_text(case.agent_name),
+                   "agent_organisation": mask_text(case.agent_organisation)},
         "revealed": revealed,
         "can_reveal": can_reveal,
         "can_download": can_download,
@@ -688,7 +689,10 @@ def reveal(request, pk):
         return HttpResponseNotAllowed(["POST"])
     case = _case_for(request.user, pk)
     revealed = services.reveal_requester(case, request.user)  # audited: Event 'requester_revealed'
-    revealed["agent_email"] = case.agent_email
+    # The same audited reveal shows everything that identifies a person: the agent and free text too.
+    revealed.update(agent_email=case.agent_email, agent_name=case.agent_name,
+                    agent_organisation=case.agent_organisation, details=case.details,
+                    data_description=case.data_description)
     return _render(request, "requests_app/staff/case.html", _case_context(request, case, revealed=revealed))
 
 
