@@ -10,6 +10,7 @@ re-renders the form with what the user typed and a conflict message (HTTP 409).
 """
 from __future__ import annotations
 
+import csv
 import functools
 import io
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -775,16 +776,32 @@ BASIS_SHORT = {"unverifiable": "not verifiable", "not_consumer": "not a consumer
 @require_GET
 @staff_required
 def metrics(request):
-    years = selectors.ccpa_metric_years()
+    this_year = timezone.localdate().year
     try:
-        year = int(request.GET.get("year") or (timezone.now().year - 1))
+        year = int(request.GET.get("year") or this_year)  # the year in progress, not last year's zeros
     except ValueError:
-        year = timezone.now().year - 1
-    if year not in years:
-        years = sorted(set(years) | {year}, reverse=True)
+        year = this_year
+    # Every year from the first CCPA request to this one (no gaps), whichever is chosen.
+    first = min(selectors.ccpa_metric_years() + [year, this_year])
+    years = list(range(max(year, this_year), first - 1, -1))
     rows = selectors.ccpa_metrics(year)
+    bases = [(k, label, BASIS_SHORT[k]) for k, label in selectors.DENIAL_BASES.items()]
+    if request.GET.get("format") == "csv":
+        return _metrics_csv(year, rows, bases)
     return _render(request, "requests_app/staff/metrics.html", {
-        "year": year, "years": years, "rows": rows,
-        "bases": [(k, label, BASIS_SHORT[k]) for k, label in selectors.DENIAL_BASES.items()],
+        "year": year, "years": years, "rows": rows, "bases": bases,
     })
 
+
+def _metrics_csv(year, rows, bases) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ccpa-metrics-{year}.csv"'
+    writer = csv.writer(response, lineterminator="\r\n")
+    writer.writerow(["year", "request type", "received", "complied in whole", "complied in part", "complied",
+                     "denied", *[f"denied: {short}" for _k, _label, short in bases], "open",
+                     "withdrawn or not filed", "median days", "mean days"])
+    for r in rows:
+        writer.writerow([year, r.label, r.received, r.complied_in_whole, r.complied_in_part, r.complied, r.denied,
+                         *[r.denied_by_basis[k] for k, _label, _short in bases], r.open, r.other,
+                         "" if r.median_days is None else r.median_days, "" if r.mean_days is None else r.mean_days])
+    return response
