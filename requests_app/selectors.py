@@ -297,11 +297,17 @@ class QueueRow:
 
     @property
     def type_display(self) -> str:
-        return self.request_type.replace("_", " ")
+        return self.request_type_label
 
     @property
     def due_kind_display(self) -> str:
-        return self.due_kind.replace("_", " ")
+        from .staff_display import clock_label
+
+        return clock_label(self.due_kind)
+
+    @property
+    def regime_display(self) -> str:
+        return R.REGIMES[self.regime].name if self.regime in R.REGIMES else self.regime
 
     @property
     def left_display(self) -> str:
@@ -319,7 +325,7 @@ class QueueRow:
 
     @property
     def alert_label(self) -> str:
-        return self.alert.replace("_", " ")
+        return self.alert.replace("_", " ").capitalize()
 
 
 def left_display(left: int | None, unit: str) -> str:

@@ -88,6 +88,8 @@ def test_it_reads_access_data_from_csv_and_zip_and_keeps_it_from_preview_to_issu
         r = post(client, case, "fulfil", data_json=hidden)
     assert r.status_code == 302
     assert Letter.objects.get(kind="fulfilment").context["data"]["profile"] == {"name": "Ana"}
+    page = client.get(reverse("staff:case", args=[case.pk])).content.decode()
+    assert "<td>profile</td><td>name</td><td>Ana</td>" in page and "{&#x27;" not in page  # a table, not a dict
 
 
 def test_it_refuses_a_zip_bomb(client, manager):

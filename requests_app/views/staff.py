@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import letters, selectors, services
+from .. import letters, selectors, services, staff_display
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -431,6 +431,8 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
     user = request.user
     now = timezone.now()
     events = list(case.events.all())
+    for e in events:
+        e.sentence = staff_display.event_sentence(e)
     deadlines = list(case.deadlines.all().order_by("appeal_id", "start_date", "id"))
     history: dict[tuple, list] = {}
     for e in events:
@@ -440,7 +442,7 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
     for d in deadlines:
         unit = selectors.clock_unit(case.regime, case.request_type, d.kind)
         left = selectors.time_left(d.due_at, case.jurisdiction, unit, now)[1] if d.is_open else None
-        clocks.append({"d": d, "unit": unit, "left": left, "history": history.get((d.kind, d.appeal_id), []),
+        clocks.append({"d": d, "label": staff_display.clock_label(d.kind), "unit": unit, "left": left, "history": history.get((d.kind, d.appeal_id), []),
                        "alert": selectors.alert_for(d.due_at, now) if d.is_open and d.is_obligation else "",
                        "rule": case.regime_info.any_clock(d.kind, case.request_type)})
     ctx_cache: dict = {}
@@ -487,10 +489,9 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         "events": events,
         "notes": case.notes.select_related("author"),
         "attachments": case.attachments.all(),
-        "letters": case.letters.all(),
-        "notifications": case.notifications.all(),
-        "decision_items": [(k.replace("_", " "), "; ".join(map(str, v)) if isinstance(v, list) else v)
-                           for k, v in (case.decision or {}).items()],
+        "letters": [(letter, staff_display.letter_label(letter.kind)) for letter in case.letters.all()],
+        "notifications": [(n, staff_display.email_label(n.kind)) for n in case.notifications.all()],
+        "decision_items": staff_display.decision_items(case.decision, case.regime),
         "conflict": conflict,
         "lost_input": lost_input,
         "preview": preview and {**preview, "form_id": "form-" + preview["action"].replace(":", "-")},
