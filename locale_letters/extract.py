@@ -40,6 +40,7 @@ WORDED_CITATIONS = [
     "LFPDPPP (2025): request for missing information",
     "LFPDPPP (2025): requester's reply",
     "LFPDPPP (2025): determination within 20 days",
+    "LFPDPPP (2025): effective within 15 days",
 ]
 
 

@@ -444,6 +444,12 @@ def remedy(regime: R.Regime, jur: R.Jurisdiction) -> dict:
     return {"route": "complaint", "authority": jur.complaint_authority, "contact": regime.authority_contact}
 
 
+def spanish_gdpr(text: str) -> str:
+    from .public_display import citation
+
+    return citation(text) if (translation.get_language() or "").startswith("es") else text
+
+
 def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> list[str]:
     """The legal sources the letter relies on, printed at its foot."""
     c, facts = letter.context, letter.context.get("facts") or {}
@@ -498,7 +504,7 @@ def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> 
     for item in out:
         if item and item not in seen:
             seen.add(item)
-            result.append(pgettext("letter", item))  # worded citations (LFPDPPP) in the letter's language
+            result.append(spanish_gdpr(pgettext("letter", item)))  # in the letter's language
     return result
 
 

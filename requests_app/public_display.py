@@ -9,6 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import formats
+import re
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import regimes as R
@@ -24,6 +27,19 @@ LETTER_LABELS = {
     "appeal_decision": lambda: _("Decision on your appeal"),
     "not_filed": lambda: _("Closure of your request"),
 }
+
+
+# Spanish calls the GDPR "RGPD" (Reglamento General de Protección de Datos), in citations too.
+_SPANISH_CITATIONS = ((re.compile(r"\bUK GDPR\b"), "RGPD del Reino Unido"), (re.compile(r"\bGDPR\b"), "RGPD"))
+
+
+def citation(text: str, language: str | None = None) -> str:
+    """A legal citation in the active (or given) language: worded ones translated, acronyms localised."""
+    text = _(text) if text else ""
+    if (language or get_language() or "").lower().startswith("es"):
+        for pattern, name in _SPANISH_CITATIONS:
+            text = pattern.sub(name, text)
+    return text
 
 
 def letter_label(kind: str) -> str:
@@ -246,5 +262,5 @@ def answer_times(regime: R.Regime) -> list[dict]:
         if rule.extended is not None:
             text += " " + _("If a request is complex we may extend this to %(period)s in total, and we will tell "
                             "you why.") % {"period": period_text(rule.extended)}
-        items.append({"applies": applies, "text": text, "source": rule.source})
+        items.append({"applies": applies, "text": text, "source": citation(rule.source)})
     return items

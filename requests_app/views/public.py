@@ -213,7 +213,7 @@ def rights(request):
         request.session[GPC_SESSION_KEY] = jur.code  # offer the one-click opt-out here too
     return _render_step(request, "rights", "requests_app/public/step_rights.html", {
         "jurisdiction": jur, "place": place_name(jur.code), "regime": regime,
-        "rights": [{"label": _(t.label), "description": _(t.description), "citation": t.citation}
+        "rights": [{"label": _(t.label), "description": _(t.description), "citation": public_display.citation(t.citation)}
                    for t in regime.request_types],
         "filers": [_(R.FILER_LABELS[f]) for f in ("self", "agent", "legal_representative", "parent")
                    if f in regime.filers],
