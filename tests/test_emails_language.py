@@ -85,7 +85,7 @@ def test_dates_and_words_are_those_of_the_language(case, language):
 
 
 @pytest.mark.parametrize("language,subject,body", [
-    ("es", "Confirma tu solicitud de privacidad", "Confirma tu correo electrónico abriendo este enlace"),
+    ("es", "Confirme su solicitud de privacidad", "Confirme su correo electrónico abriendo este enlace"),
     ("pt-br", "Confirme a sua solicitação de privacidade", "Confirme o seu e-mail abrindo este link"),
 ])
 def test_a_request_made_in_a_language_gets_all_its_emails_in_it(client, submit, run, manager, language, subject,

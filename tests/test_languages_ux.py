@@ -48,3 +48,35 @@ def test_it_says_rgpd_in_spanish_emails(submit):
     case = submit("DE", "access", language="es")
     subject, text, html = render_email("status_link", services._email_context(case), "es")
     assert "RGPD" in text and "GDPR" not in text
+
+
+def test_it_addresses_spanish_readers_as_usted_everywhere():
+    """One register: every Spanish web and e-mail string uses "usted", as the letters do."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+    from django.conf import settings
+
+    familiar = re.compile(r"(?<![\wáéíóúñ])(tú|tu|tus|te|ti|contigo|puedes|tienes|quieres|vives|estás|eres|hiciste|"
+                          r"pediste|perdiste|necesitas|elige|sube|escribe|confirma tu|[a-záéíóú]+telo)(?![\wáéíóúñ])", re.I)
+    with open(Path(settings.BASE_DIR) / "locale/es/LC_MESSAGES/django.po", "rb") as fh:
+        catalogue = read_po(fh)
+    found = [m.string for m in catalogue if m.id and isinstance(m.string, str) and familiar.search(m.string)]
+    assert not found, found[:5]
+
+
+def test_it_uses_the_letters_words_for_request_types_on_pages():
+    from babel.messages.pofile import read_po
+    from django.conf import settings
+
+    from requests_app import regimes as R
+
+    def load(folder):
+        with open(settings.BASE_DIR / folder / "es/LC_MESSAGES/django.po", "rb") as fh:
+            return read_po(fh)
+
+    web, letters = load("locale"), load("locale_letters")
+    for label in {t.label for r in R.REGIMES.values() for t in r.request_types}:
+        if web.get(label) and letters.get(label, context="letter"):
+            assert web.get(label).string == letters.get(label, context="letter").string, label

@@ -233,10 +233,10 @@ def test_honeypot_pretends_success_and_stores_nothing(client):
 def test_the_language_of_the_form_is_stored_on_the_case(client, capture):
     client.post("/i18n/setlang/", {"language": "es", "next": "/"})
     page = client.get("/").content.decode()
-    assert 'lang="es"' in page and "Haz una solicitud de privacidad" in page
+    assert 'lang="es"' in page and "Haga una solicitud de privacidad" in page
     file_request(client, capture, "MX", ["access"])
     assert DataSubjectRequest.objects.get().language == "es"
-    assert "Confirma tu solicitud de privacidad" in mail.outbox[0].subject
+    assert "Confirme su solicitud de privacidad" in mail.outbox[0].subject
 
 
 def test_browser_language_is_used_without_a_switch(client, capture):
