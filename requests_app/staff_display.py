@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import regimes as R
 from .models import AppealState, State
-
-CLOCK_LABELS = {
-    R.ACKNOWLEDGE: "Acknowledge receipt",
-    R.RESPOND: "Respond",
-    R.REQUEST_INFORMATION: "Ask for missing information",
-    R.REQUESTER_REPLY: "Requester's reply",
-    R.DETERMINATION: "Determination (admissibility)",
-    R.EFFECTIVE: "Make effective",
-    R.APPEAL_WINDOW: "Appeal window",
-    R.APPEAL_RESPOND: "Decide the appeal",
-    R.CONFIRM_EMAIL: "E-mail confirmation",
-}
+from .sweep import CLOCK_LABELS  # the digests' names for the clocks: one vocabulary
 
 LETTER_LABELS = {
     "acknowledgement": "Acknowledgement", "request_information": "Request for information",

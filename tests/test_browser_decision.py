@@ -1,9 +1,7 @@
 """A manager's decision, in a real browser: open a Colorado case, preview the denial letter, issue
 it, then find the closed case through search and the archive; the metrics page fits 1440 pixels.
 The requester's status page then shows the reasons (issue 11's walks)."""
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,35 +9,12 @@ from requests_app import services
 from requests_app.models import DataSubjectRequest, Letter
 from requests_app.tokens import STATUS, make_token
 from tests.fixtures import make_user
+from tests.test_browser_staff import browser_page, shots  # noqa: F401 - the browser and screenshot fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("stray_connection_reaper")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REASONS = "We must keep your order records while the order is open."
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("DSAR_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
 
 
 def test_manager_previews_issues_and_finds_the_closed_case(live_server, browser_page, shots, settings):
