@@ -82,6 +82,7 @@ def test_it_reads_access_data_from_csv_and_zip_and_keeps_it_from_preview_to_issu
     assert r.status_code == 200
     body = r.content.decode()
     hidden = htmllib.unescape(re.search(r'name="data_json" value="([^"]*)"', body).group(1))
+    assert "The data read from your files (3 categories) is attached" in body
     assert json.loads(hidden) == {"orders": [{"number": "1001", "total": "9.90"}, {"number": "1002", "total": "20.00"}],
                                   "profile": {"name": "Ana"}, "newsletter": [{"list": "weekly", "since": "2025-01-01"}]}
     with django_capture_on_commit_callbacks(execute=True):

@@ -556,7 +556,8 @@ def case_action(request, pk, action):
                     form.data = _refreshed_form_data(request.POST, data_json=form.data_json())
                 return _render(request, "requests_app/staff/case.html", _case_context(
                     request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
-                    bound={action: form}, preview={"action": action, "html": html}))
+                    bound={action: form}, preview={"action": action, "html": html,
+                                                   "data_categories": len(form.cleaned_data.get("data") or {})}))
             message = spec.run(case, user, form.cleaned_data, form)
         except services.Conflict as exc:
             case.refresh_from_db()
