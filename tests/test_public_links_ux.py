@@ -35,3 +35,13 @@ def test_it_still_says_an_unconfirmed_expired_link_closed_the_request(client, su
     with time_machine.travel(T0 + dt.timedelta(days=40), tick=False):
         body = client.get(link).content.decode()
         assert "please make it again" in body and "/status/" not in body
+
+
+def test_it_does_not_claim_a_withdrawn_unconfirmed_request_was_confirmed(client, submit):
+    with time_machine.travel(T0, tick=False):
+        case = submit("US-CA", "access")
+        link = f"/confirm/{make_token(case, CONFIRM)}/"
+        services.withdraw(case, reason="Changed my mind")
+    with time_machine.travel(T0 + dt.timedelta(days=40), tick=False):
+        body = client.get(link).content.decode()
+        assert "already confirmed" not in body and "/status/" not in body

@@ -473,7 +473,7 @@ def confirm(request, token):
         # A confirmed request's old link says what became of it and opens its status page; a
         # status link may live that long (the same person opened both from their mailbox).
         case = exc.expired and read_expired_token(token, CONFIRM, MAX_AGE[STATUS]())
-        if not case or case.state in (State.SUBMITTED, State.NOT_FILED):
+        if not case or not case.email_confirmed_at:
             return bad_link(request, exc, CONFIRM)
         use_case_language(request, case)
         return render(request, "requests_app/public/bad_link.html", {
