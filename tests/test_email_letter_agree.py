@@ -90,6 +90,10 @@ def _extended(submit, manager):
     return case
 
 
+def _not_filed(submit, manager):
+    return services.close_not_filed(submit("DE", "access"), reason="Never confirmed")
+
+
 OUTCOMES = {
     "fulfil": (_fulfil, letters.FULFILMENT, "We have done what you asked.", "We have completed your request of"),
     "partially_fulfil": (_partial, letters.FULFILMENT, "We have done part of what you asked.",
@@ -100,6 +104,8 @@ OUTCOMES = {
     "inadmissible": (_inadmissible, letters.DETERMINATION, "We found your request inadmissible.",
                      "determined that it is not admissible"),
     "extension": (_extended, letters.EXTENSION_NOTICE, "we have extended the time to answer until", "Extension"),
+    "not_filed": (_not_filed, letters.NOT_FILED, "Your request was closed without action",
+                  "it was not confirmed within"),
 }
 
 
