@@ -39,3 +39,17 @@ def test_it_lists_closed_cases_in_the_archive_and_offers_closed_states(client, m
     assert "Archive of closed cases" in response.content.decode()
     assert refs(client.get(QUEUE, {"state": "withdrawn"})) == [closed.reference]
     assert '<option value="withdrawn"' in client.get(QUEUE).content.decode()
+
+
+def test_it_lists_the_archive_in_a_constant_number_of_queries(client, manager, django_assert_max_num_queries):
+    for i in range(3):
+        services.withdraw(submit("DE", requester_email=f"a{i}@example.com"), reason="changed my mind")
+    client.force_login(manager)
+    client.get(QUEUE, {"show": "closed"})  # warm the session and permission caches
+    with django_assert_max_num_queries(12) as few:
+        client.get(QUEUE, {"show": "closed"})
+    for i in range(20):
+        services.withdraw(submit("US-CA", requester_email=f"b{i}@example.com"), reason="changed my mind")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(QUEUE, {"show": "closed"})
+    assert len(refs(response)) == 23
