@@ -20,7 +20,9 @@ SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me" if not PRODU
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The address links in e-mails point at. run.sh sets it; unset in development, links use the host
+# of the request that caused the e-mail (requests_app.middleware), else the first allowed host.
+SITE_URL = env("SITE_URL", default="" if not PRODUCTION else f"https://{ALLOWED_HOSTS[0]}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "requests_app.accounts.otp.RequireOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "requests_app.middleware.RequestBaseUrlMiddleware",
 ]
 
 ROOT_URLCONF = "dsar.urls"

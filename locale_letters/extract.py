@@ -27,10 +27,21 @@ def registry_strings() -> list[str]:
 
     out = []
     for regime in R.REGIMES.values():
-        out.append(regime.name)
+        out += [regime.name, regime.law]
         for rt in regime.request_types:
-            out += [rt.label, rt.description]
+            out += [rt.label, rt.description, rt.citation]
+    out += WORDED_CITATIONS
     return list(dict.fromkeys(out))
+
+
+# Citations in words (letters.citations), translated like the registry's (issue 11).
+WORDED_CITATIONS = [
+    "LFPDPPP (2025): determination within 20 days; effective within 15 days",
+    "LFPDPPP (2025): request for missing information",
+    "LFPDPPP (2025): requester's reply",
+    "LFPDPPP (2025): determination within 20 days",
+    "LFPDPPP (2025): effective within 15 days",
+]
 
 
 def main() -> None:

@@ -145,6 +145,13 @@ class RequestTypesForm(PublicForm):
         self.fields["request_types"].choices = [(t.code, gettext(t.label)) for t in regime.request_types]
         self.fields["request_types"].error_messages["invalid_choice"] = gettext(
             "This law does not give that right. Choose from the list.")
+        if regime.code == "lfpdppp":
+            # LFPDPPP (2025): the request describes the data it concerns; asked here once, not again in step 4.
+            described = IdentityForm.base_fields["data_description"]
+            details = self.fields["details"]
+            details.required = True
+            details.label, details.help_text = described.label, described.help_text
+            details.error_messages = {**details.error_messages, **described.error_messages}
 
     def type_options(self):
         """The checkboxes with their plain-language description, for the template."""
@@ -216,7 +223,7 @@ class IdentityForm(PublicForm):
                                                     "tick the box below if this e-mail is the registered one.")
         else:
             del self.fields["registered_email"]
-            del self.fields["data_description"]
+        del self.fields["data_description"]  # Mexico's is the description of step 3
         if R.AGENT not in regime.filers:
             del self.fields["power_of_attorney"]
 
@@ -299,9 +306,9 @@ class ResendLinkForm(PublicForm):
                              widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
                              error_messages={"required": _("Enter the e-mail address."),
                                              "invalid": _("Enter an e-mail address like name@example.com.")})
-    reference = forms.CharField(label=_("Reference"), max_length=20,
-                                help_text=_("It looks like DSAR-2026-000123 and is in every e-mail we sent you."),
-                                error_messages={"required": _("Enter the reference of your request.")})
+    reference = forms.CharField(label=_("Reference (optional)"), max_length=20, required=False,
+                                help_text=_("Without it, we send the links to all the requests made with "
+                                            "this address."))
     website = Honeypot()
 
     def clean_reference(self):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
+import json
 
 from django import forms
 from django.forms.utils import flatatt
@@ -16,10 +17,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from . import refusals, uploads
 from . import regimes as R
 from .calculator_choices import jurisdiction_groups, request_type_groups
 from .models import OPEN_STATES, AppealState, Awaiting, State
-from .selectors import DENIAL_BASES, QueueFilters
+from .selectors import QueueFilters
 
 # --- the queue --------------------------------------------------------------------------------------
 
@@ -65,7 +67,9 @@ def state_choices():
     case_states = [(s.value, s.label) for s in State if s in OPEN_STATES]
     appeal_states = [(f"appeal:{s.value}", f"Appeal {str(s.label).lower()}")
                      for s in (AppealState.RECEIVED, AppealState.IN_REVIEW)]
-    return [("", _("All open states")), (_("Cases"), case_states), (_("Appeals"), appeal_states)]
+    closed_states = [(s.value, s.label) for s in State if s not in OPEN_STATES]
+    return [("", _("All open states")), (_("Cases"), case_states), (_("Appeals"), appeal_states),
+            (_("Closed cases"), closed_states)]
 
 
 class QueueFilterForm(forms.Form):
@@ -83,7 +87,8 @@ class QueueFilterForm(forms.Form):
                                                                                "items are included")}))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
     show = forms.ChoiceField(required=False, label=_("Show"), widget=FastSelect, choices=[
-        ("", _("Cases and appeals")), ("cases", _("Cases only")), ("appeals", _("Appeals only"))])
+        ("", _("Cases and appeals")), ("cases", _("Cases only")), ("appeals", _("Appeals only")),
+        ("closed", _("Closed cases (archive)"))])
     repeat = forms.BooleanField(required=False, label=_("Repeat requests"))
     mine = forms.BooleanField(required=False, label=_("My cases"))
     per_page = forms.TypedChoiceField(required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=None,
@@ -257,6 +262,21 @@ KNOW_LABELS = {
 }
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".json,.csv,.zip"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class DecisionForm(VersionedForm):
     """fulfil, partially_fulfil, deny. The keys match what the response letters render
     (letters.letter_context): actions, the know disclosures, retention, retained, reasons,
@@ -277,11 +297,12 @@ class DecisionForm(VersionedForm):
         if outcome == "partially_fulfil":
             self.fields["retained"] = _text(_("Data we keep (one per line)"), required=False, rows=2)
         if outcome == "deny":
-            # 11 CCR §7102(a)(2): denials are reported by basis in the CCPA metrics.
-            self.fields["basis"] = forms.ChoiceField(label=_("Basis of the denial"), choices=list(DENIAL_BASES.items()))
+            # The regime's own grounds (refusals.py); CCPA's are its §7102(a)(2) metrics bases.
+            self.fields["basis"] = forms.ChoiceField(label=_("Ground for the refusal"), choices=[
+                (g.code, f"{g.label} ({g.source})" if g.source else g.label) for g in refusals.grounds(case.regime)])
             self.fields["legal_basis"] = forms.CharField(
-                label=_("Legal basis for the refusal (cited in the letter)"), required=False, max_length=300,
-                help_text=_("E.g. 'GDPR Art. 12(5): manifestly unfounded' or 'Cal. Civ. Code §1798.145'."))
+                label=_("Legal basis cited in the letter"), required=False, max_length=300,
+                help_text=_("Leave empty to cite the ground's source shown above."))
         if self.is_access_response:
             required = self.is_know_response
             help_text = _("One per line. Required by the CCPA.") if required else _("One per line.")
@@ -292,10 +313,12 @@ class DecisionForm(VersionedForm):
             if case.regime in ("gdpr", "uk_gdpr"):
                 self.fields["retention"] = _text(_("How long we keep it (GDPR Art. 15(1)(d))"), required=False,
                                                  rows=2)
-            self.fields["data"] = forms.JSONField(
-                label=_("The data itself (JSON object: category → fields)"), required=False,
-                widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}),
-                help_text=_("Attached to the letter's e-mail as JSON and CSV."))
+            self.fields["data_files"] = MultipleFileField(
+                label=_("The data itself (files)"), required=False,
+                help_text=_("JSON or CSV exports, or a ZIP of them; one category per file. Attached to the "
+                            "letter's e-mail as JSON and CSV."))
+            # The data read from the files, carried from the preview to the confirmation.
+            self.fields["data_json"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     @property
     def is_access_response(self) -> bool:
@@ -305,11 +328,30 @@ class DecisionForm(VersionedForm):
     def is_know_response(self) -> bool:
         return self.is_access_response and self.case.regime == "ccpa" and self.case.request_type == "access"
 
-    def clean_data(self):
+    def clean(self):
+        data = super().clean()
+        if "data_files" in self.fields:
+            files = data.get("data_files") or []
+            if files:
+                try:
+                    data["data"] = uploads.read_data_files(files)
+                except forms.ValidationError as exc:
+                    self.add_error("data_files", exc)
+            elif data.get("data_json"):
+                try:
+                    parsed = json.loads(data["data_json"])
+                except ValueError:
+                    parsed = None
+                if not isinstance(parsed, dict):
+                    self.add_error("data_files", _("Upload the files again."))
+                else:
+                    data["data"] = parsed
+        return data
+
+    def data_json(self) -> str:
+        """The data read from the files, for the hidden field of the confirmation."""
         data = self.cleaned_data.get("data")
-        if data not in (None, "") and not isinstance(data, dict):
-            raise forms.ValidationError(_("Give a JSON object, e.g. {\"Account\": {\"e-mail\": \"…\"}}."))
-        return data or None
+        return json.dumps(data, ensure_ascii=False) if data else ""
 
     def decision(self) -> dict:
         d = self.cleaned_data
@@ -323,6 +365,10 @@ class DecisionForm(VersionedForm):
         for name in ("basis", "legal_basis", "data"):
             if d.get(name):
                 decision[name] = d[name]
+        if d.get("basis") and not d.get("legal_basis"):
+            ground = refusals.ground(self.case.regime, d["basis"])
+            if ground and ground.source:
+                decision["legal_basis"] = ground.source
         return decision
 
 

@@ -358,6 +358,22 @@ def country_name(jur: R.Jurisdiction, language: str) -> str:
     return names.gettext(pycountry.countries.get(alpha_2=jur.code).name)
 
 
+# Privacy policy, section N: where personal data is stored.
+STORAGE_COUNTRIES = ("US", "RU", "DE", "KR", "CN", "SG")
+
+
+def transfer_countries(jur: R.Jurisdiction, language: str) -> str:
+    """The storage countries other than the requester's own, in the letter's language: a German
+    requester is not told their data goes "outside your country" to Germany."""
+    from babel import Locale
+    from babel.lists import format_list
+
+    locale = Locale.parse(babel_locale(language, "intl"))
+    own = jur.code.split("-")[0]
+    return format_list([locale.territories.get(code, code) for code in STORAGE_COUNTRIES if code != own],
+                       locale=locale)
+
+
 def format_letter_date(value: str | None, language: str, controller: str = "intl") -> str:
     """How a letter writes an ISO date: long form in the reader's language (tests use it too)."""
     return _date(value, babel_locale(language, controller))
@@ -431,6 +447,12 @@ def remedy(regime: R.Regime, jur: R.Jurisdiction) -> dict:
     return {"route": "complaint", "authority": jur.complaint_authority, "contact": regime.authority_contact}
 
 
+def spanish_gdpr(text: str) -> str:
+    from .public_display import citation
+
+    return citation(text) if (translation.get_language() or "").startswith("es") else text
+
+
 def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> list[str]:
     """The legal sources the letter relies on, printed at its foot."""
     c, facts = letter.context, letter.context.get("facts") or {}
@@ -485,7 +507,7 @@ def citations(letter: Letter, regime: R.Regime, request_type: R.RequestType) -> 
     for item in out:
         if item and item not in seen:
             seen.add(item)
-            result.append(item)
+            result.append(spanish_gdpr(pgettext("letter", item)))  # in the letter's language
     return result
 
 
@@ -505,6 +527,16 @@ def _title(letter: Letter) -> str:
         APPEAL_DECISION: pgettext("letter", "Decision on your appeal"),
         NOT_FILED: pgettext("letter", "Closure of your request"),
     }[letter.kind]
+
+
+def _controller(key: str) -> dict:
+    """The letterhead's controller, its registration number in the letter's language."""
+    controller = dict(settings.DSAR_CONTROLLERS[key])
+    prefix = "Company Reg. No. "
+    if controller.get("registration", "").startswith(prefix):
+        controller["registration"] = pgettext("letter", "Company Reg. No. %(number)s") % {
+            "number": controller["registration"][len(prefix):]}
+    return controller
 
 
 def letter_context(letter: Letter) -> dict:
@@ -544,10 +576,14 @@ def letter_context(letter: Letter) -> dict:
         "jurisdiction": jur,
         "request_type": request_type,
         "country_name": country_name(jur, lang),
+        "transfer_countries": transfer_countries(jur, lang),
         "regime_name": pgettext("letter", regime.name),
         "request_type_label": pgettext("letter", request_type.label),
         "request_type_description": pgettext("letter", request_type.description),
-        "controller": settings.DSAR_CONTROLLERS[key],
+        "controller": _controller(key),
+        # LFPDPPP: the policy names the data controller ("responsable") as the contact, not an EU DPO.
+        "contact_role": (pgettext("letter", "Data controller") if regime.code == "lfpdppp"
+                         else pgettext("letter", "Data Protection Officer")),
         "c": c,
         "f": facts,
         "dates": dates,
@@ -561,7 +597,7 @@ def letter_context(letter: Letter) -> dict:
         "refusal": is_refusal(letter),
         "remedy": remedy(regime, jur),
         "citations": citations(letter, regime, request_type),
-        "law": regime.law.rstrip(".") + ".",
+        "law": pgettext("letter", regime.law).rstrip(".") + ".",
         "know": know,
         "know_text": {k: _sentence(v) for k, v in know.items()},
         "attachments": attachments,

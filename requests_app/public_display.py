@@ -9,11 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import formats
+import re
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import regimes as R
 from .derivations import deadline_derivation, plain_sentence
-from .models import AppealState, Awaiting, State
+from .models import AppealState, Awaiting, DeadlineStatus, State
 
 LETTER_LABELS = {
     "acknowledgement": lambda: _("Acknowledgement of your request"),
@@ -25,6 +28,19 @@ LETTER_LABELS = {
     "appeal_decision": lambda: _("Decision on your appeal"),
     "not_filed": lambda: _("Closure of your request"),
 }
+
+
+# Spanish calls the GDPR "RGPD" (Reglamento General de Protección de Datos), in citations too.
+_SPANISH_CITATIONS = ((re.compile(r"\bUK GDPR\b"), "RGPD del Reino Unido"), (re.compile(r"\bGDPR\b"), "RGPD"))
+
+
+def citation(text: str, language: str | None = None) -> str:
+    """A legal citation in the active (or given) language: worded ones translated, acronyms localised."""
+    text = _(text) if text else ""
+    if (language or get_language() or "").lower().startswith("es"):
+        for pattern, name in _SPANISH_CITATIONS:
+            text = pattern.sub(name, text)
+    return text
 
 
 def letter_label(kind: str) -> str:
@@ -94,6 +110,21 @@ def format_date(value: dt.date | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value)
     return formats.date_format(value, "DATE_FORMAT")
+
+
+def appeal_text(appeal, received_on: dt.date, respond_due: dt.date | None) -> str:
+    """The appeal card: what happened to the appeal, with its dates (not a bare "Received")."""
+    if appeal.state in (AppealState.RECEIVED, AppealState.IN_REVIEW):
+        text = _("We received your appeal on %(date)s and are reviewing it.") % {
+            "date": format_date(received_on)}
+        if respond_due:
+            text += " " + _("We must decide it by %(date)s.") % {"date": format_date(respond_due)}
+        return text
+    return {
+        AppealState.UPHELD: _("Your appeal was decided: our decision stands."),
+        AppealState.REVERSED: _("Your appeal was decided: our decision was reversed."),
+        AppealState.PARTIALLY_REVERSED: _("Your appeal was decided: our decision was partly reversed."),
+    }.get(appeal.state, _("Your appeal was decided."))
 
 
 def event_text(event) -> str | None:
@@ -175,15 +206,36 @@ class DeadlineItem:
     explanation: str = ""  # how the date was reached, in one plain line (issue 17)
 
 
+# A closed clock, in words that fit its label ("You may appeal until … Met" read wrong).
+YOUR_CLOCKS = (R.REQUESTER_REPLY, R.APPEAL_WINDOW)
+CLOSED_TEXT = {
+    (R.REQUESTER_REPLY, DeadlineStatus.MET): lambda: _("you answered"),
+    (R.APPEAL_WINDOW, DeadlineStatus.MET): lambda: _("you appealed"),
+    (R.APPEAL_WINDOW, DeadlineStatus.LAPSED): lambda: _("ended"),
+    (R.REQUESTER_REPLY, DeadlineStatus.LAPSED): lambda: _("no answer arrived in time"),
+    ("ours", DeadlineStatus.MET): lambda: _("done"),
+    ("ours", DeadlineStatus.LAPSED): lambda: _("passed"),
+}
+
+
+def closed_text(kind: str, status: str) -> str:
+    text = CLOSED_TEXT.get((kind if kind in YOUR_CLOCKS else "ours", status))
+    return text() if text else _("no longer applies")
+
+
 def deadlines(rows) -> list[DeadlineItem]:
-    """The legal clocks, open ones first; closed ones are kept as a record of what was met."""
+    """The legal clocks, open ones first; closed ones are kept as a record of what was met. A
+    clock replaced by a new one of its kind (LFPDPPP: the determination restarts after a reply)
+    is left out: one date per promise."""
+    rows = list(rows)
+    live = {d.kind for d in rows if d.status != DeadlineStatus.CANCELLED}
     items = []
     for d in rows:
         label = DEADLINE_LABELS.get(d.kind)
-        if label is None:
+        if label is None or d.status == DeadlineStatus.CANCELLED and d.kind in live:
             continue
         explained = deadline_derivation(d)
-        items.append(DeadlineItem(label(), d.due_date, d.extended, d.get_status_display(), d.is_open,
+        items.append(DeadlineItem(label(), d.due_date, d.extended, closed_text(d.kind, d.status), d.is_open,
                                   plain_sentence(explained.derivation, restarted=d.restarts > 0)
                                   if explained.consistent else ""))
     items.sort(key=lambda i: (not i.is_open, i.date))
@@ -224,5 +276,5 @@ def answer_times(regime: R.Regime) -> list[dict]:
         if rule.extended is not None:
             text += " " + _("If a request is complex we may extend this to %(period)s in total, and we will tell "
                             "you why.") % {"period": period_text(rule.extended)}
-        items.append({"applies": applies, "text": text, "source": rule.source})
+        items.append({"applies": applies, "text": text, "source": citation(rule.source)})
     return items

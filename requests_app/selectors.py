@@ -18,7 +18,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BigIntegerField, CharField, Count, F, Func, IntegerField, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BigIntegerField, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.utils import timezone
 
@@ -76,7 +78,7 @@ class QueueFilters:
     assignee: str = ""  # a user id, or "none" for the unassigned pool
     due_within: int | None = None  # calendar days from now, overdue included
     overdue: bool = False
-    show: str = ""  # "" (cases and appeals), "cases", "appeals"
+    show: str = ""  # "" (cases and appeals), "cases", "appeals", "closed" (the archive)
     repeat: bool = False
     mine: bool = False
 
@@ -144,7 +146,17 @@ def _open_cases(f: QueueFilters, user, now) -> QuerySet:
     # closed_at IS NULL is exactly "open" (the services set it on every closing transition) and is
     # the condition of the partial index the queue walks; a state IN (...) test here would make
     # PostgreSQL sort every open case instead of reading the first page off the index.
-    qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
+    # A search or a closed state looks at every case (a closed case must stay findable); the archive
+    # at closed ones only.
+    if f.show == "closed":
+        qs = DataSubjectRequest.objects.filter(closed_at__isnull=False)
+    elif f.q.strip() or (f.state and f.state not in OPEN_STATES and not f.state.startswith("appeal:")):
+        # A closed case under appeal is listed once, as its appeal row.
+        qs = DataSubjectRequest.objects.exclude(
+            Q(closed_at__isnull=False)
+            & Exists(Appeal.objects.filter(case=OuterRef("pk"), decided_at__isnull=True)))
+    else:
+        qs = DataSubjectRequest.objects.filter(closed_at__isnull=True)
     qs = qs.filter(case_scope(user), _common_filters(f, user, now, ""), _due_filters(f, now))
     if f.state:
         qs = qs.filter(state=f.state) if not f.state.startswith("appeal:") else qs.none()
@@ -161,7 +173,7 @@ def _open_appeals(f: QueueFilters, user, now) -> QuerySet:
         qs = qs.none()
     if f.state:
         qs = qs.filter(state=f.state.split(":", 1)[1]) if f.state.startswith("appeal:") else qs.none()
-    if f.show == "cases":
+    if f.show in ("cases", "closed"):
         qs = qs.none()
     return qs.order_by()
 
@@ -204,6 +216,8 @@ def queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = N
     f = filters or QueueFilters()
     now = now or timezone.now()
     cases, appeals = _case_rows(f, user, now), _appeal_rows(f, user, now)
+    if f.show == "closed":  # the archive: most recently received first
+        return cases.order_by(F("row_received").desc(), F("row_case").desc())
     if appeals.query.is_empty():  # "cases only", or a case state: no UNION needed
         return cases.order_by(*QUEUE_ORDER)
     if cases.query.is_empty():
@@ -286,11 +300,17 @@ class QueueRow:
 
     @property
     def type_display(self) -> str:
-        return self.request_type.replace("_", " ")
+        return self.request_type_label
 
     @property
     def due_kind_display(self) -> str:
-        return self.due_kind.replace("_", " ")
+        from .staff_display import clock_label
+
+        return clock_label(self.due_kind)
+
+    @property
+    def regime_display(self) -> str:
+        return R.REGIMES[self.regime].name if self.regime in R.REGIMES else self.regime
 
     @property
     def left_display(self) -> str:
@@ -308,7 +328,7 @@ class QueueRow:
 
     @property
     def alert_label(self) -> str:
-        return self.alert.replace("_", " ")
+        return self.alert.replace("_", " ").capitalize()
 
 
 def left_display(left: int | None, unit: str) -> str:

@@ -47,5 +47,23 @@ def read_token(token: str, purpose: str):
         raise BadToken("This link is not valid.") from None
 
 
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:8000"  # run.sh's default port, for the worker without SITE_URL
+
+
+def read_expired_token(token: str, purpose: str, max_age: dt.timedelta):
+    """The case an expired but genuine link names, if the link is younger than `max_age`; else None.
+    Lets an old confirmation link say what became of its request (issue 11)."""
+    from .models import DataSubjectRequest
+
+    try:
+        public_id = signing.loads(token, salt=f"dsar.{purpose}", max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return DataSubjectRequest.objects.filter(public_id=public_id).first()
+
+
 def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    from .middleware import request_base_url
+
+    base = settings.SITE_URL or request_base_url.get() or DEVELOPMENT_SITE_URL
+    return base.rstrip("/") + path

@@ -126,3 +126,85 @@ class SizeCappedUploadHandler(FileUploadHandler):
             return None  # the next handler builds the file as usual
         return InMemoryUploadedFile(io.BytesIO(b""), self.field_name, self.file_name, self.content_type,
                                     self.received, self.charset, self.content_type_extra)
+
+
+# --- data files an analyst uploads for an access response ------------------------------------------
+
+DATA_ZIP_MAX_MEMBERS = 200
+DATA_ZIP_MAX_RATIO = 100  # a member that inflates more than this is a zip bomb, not an export
+
+
+def _data_from_text(name: str, content: bytes) -> object:
+    """A JSON or CSV export, decided by its content (UTF-8 text that parses), never by its name."""
+    import csv
+    import json
+
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(_("%(name)s is not a JSON, CSV or ZIP file.") % {"name": name}, code="bad_type")
+    if "\x00" in text:
+        raise ValidationError(_("%(name)s is not a JSON, CSV or ZIP file.") % {"name": name}, code="bad_type")
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValidationError(_("%(name)s is not valid JSON: %(error)s") % {"name": name, "error": exc},
+                                  code="bad_json")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows:
+        raise ValidationError(_("%(name)s has no rows under a header line.") % {"name": name}, code="empty")
+    return rows
+
+
+def read_data_files(files) -> dict:
+    """Uploaded JSON, CSV or ZIP (of JSON and CSV) exports as the data of an access response:
+    {category (the file's name without extension): content}. Same size limit as every upload;
+    the type is read from the content; a ZIP is opened member by member with limits."""
+    import zipfile
+    from pathlib import PurePosixPath
+
+    data: dict = {}
+    limit = max_bytes()
+
+    def add(name: str, content: bytes) -> None:
+        key = PurePosixPath(name).stem or "data"
+        while key in data:
+            key += "+"
+        data[key] = _data_from_text(name, content)
+
+    for file in files:
+        if file.size is not None and file.size > limit:
+            raise ValidationError(_("%(name)s is larger than %(limit)s.") % {"name": file.name,
+                                                                             "limit": _limit_text(limit)})
+        file.seek(0)
+        content = file.read(limit + 1)
+        if len(content) > limit:
+            raise ValidationError(_("%(name)s is larger than %(limit)s.") % {"name": file.name,
+                                                                             "limit": _limit_text(limit)})
+        if not content:
+            raise ValidationError(_("%(name)s is empty.") % {"name": file.name}, code="empty")
+        kind = filetype.guess(content)
+        if kind is not None and kind.mime == "application/zip":
+            try:
+                archive = zipfile.ZipFile(io.BytesIO(content))
+                members = [m for m in archive.infolist() if not m.is_dir()]
+            except zipfile.BadZipFile:
+                raise ValidationError(_("%(name)s is a damaged ZIP file.") % {"name": file.name}, code="bad_zip")
+            if len(members) > DATA_ZIP_MAX_MEMBERS:
+                raise ValidationError(_("%(name)s holds more than %(n)s files.") % {
+                    "name": file.name, "n": DATA_ZIP_MAX_MEMBERS}, code="too_many")
+            total = 0
+            for member in members:
+                total += member.file_size
+                if total > limit * 5 or member.file_size > max(member.compress_size, 1) * DATA_ZIP_MAX_RATIO:
+                    raise ValidationError(_("%(name)s unpacks to too much data.") % {"name": file.name},
+                                          code="too_large")
+                add(member.filename, archive.read(member))
+        elif kind is not None:  # a PDF, an image, an executable…: not an export we can attach
+            raise ValidationError(_("%(name)s is not a JSON, CSV or ZIP file.") % {"name": file.name},
+                                  code="bad_type")
+        else:
+            add(file.name, content)
+    return data

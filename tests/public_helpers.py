@@ -53,10 +53,10 @@ def walk_to_review(client, jurisdiction: str, request_types: list[str], **identi
     assert r.status_code == 302 and r.url.endswith("/request/rights/"), _errors(r)
     r = client.get(r.url)
     assert r.status_code == 200
-    r = client.post("/request/what/", {"request_types": request_types, "details": ""})
+    details = "My order history" if jurisdiction == "MX" else ""  # Mexico: the data concerned, required
+    r = client.post("/request/what/", {"request_types": request_types, "details": details})
     assert r.status_code == 302, _errors(r)
     if jurisdiction == "MX":
-        identity.setdefault("data_description", "My order history")
         identity.setdefault("account_id", "MX-123")
     r = client.post("/request/about-you/", identity_data(**identity))
     assert r.status_code == 302 and r.url.endswith("/request/review/"), _errors(r)

@@ -46,9 +46,9 @@ def email_contexts(case):
         (letters.FULFILMENT, {"outcome": "fulfil", "data": {"profile": {"name": "Ana"}}}),
         (letters.FULFILMENT, {"outcome": "partially_fulfil", "appeal_window_due": "2026-04-16"}),
         (letters.DENIAL, {"outcome": "deny", "reasons": "x", "appeal_window_due": "2026-04-16"}),
-        (letters.APPEAL_DECISION, {"outcome": "uphold"}),
-        (letters.APPEAL_DECISION, {"outcome": "reverse"}),
-        (letters.APPEAL_DECISION, {"outcome": "partially_reverse"}),
+        (letters.APPEAL_DECISION, {"outcome": "upheld"}),
+        (letters.APPEAL_DECISION, {"outcome": "reversed"}),
+        (letters.APPEAL_DECISION, {"outcome": "partially_reversed"}),
         (letters.NOT_FILED, {"reason": "never confirmed"}),
     ]:
         yield "letter", ctx(case, letter=_letter(case, kind, context), letter_kind=kind)
@@ -85,7 +85,7 @@ def test_dates_and_words_are_those_of_the_language(case, language):
 
 
 @pytest.mark.parametrize("language,subject,body", [
-    ("es", "Confirma tu solicitud de privacidad", "Confirma tu correo electrónico abriendo este enlace"),
+    ("es", "Confirme su solicitud de privacidad", "Confirme su correo electrónico abriendo este enlace"),
     ("pt-br", "Confirme a sua solicitação de privacidade", "Confirme o seu e-mail abrindo este link"),
 ])
 def test_a_request_made_in_a_language_gets_all_its_emails_in_it(client, submit, run, manager, language, subject,

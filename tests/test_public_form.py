@@ -145,11 +145,13 @@ def test_identity_errors_are_specific_and_keep_what_was_typed(client):
 
 def test_mexico_requires_data_description_and_an_account_identifier(client, capture):
     client.post("/", location_data("MX"))
-    client.post("/request/what/", {"request_types": ["access"]})
-    page = client.post("/request/about-you/", identity_data()).content.decode()
+    page = client.post("/request/what/", {"request_types": ["access"]}).content.decode()
     assert "Describe the personal data your request concerns (required in Mexico)." in page
+    client.post("/request/what/", {"request_types": ["access"], "details": "Mis pedidos"})
+    page = client.post("/request/about-you/", identity_data()).content.decode()
     assert "Give your account ID or registered phone number" in page
-    r = client.post("/request/about-you/", identity_data(data_description="Mis pedidos", registered_email="on"))
+    assert "Which personal data does your request concern?" not in page  # asked once, in step 3
+    r = client.post("/request/about-you/", identity_data(registered_email="on"))
     assert r.status_code == 302
     with capture(execute=True):
         client.post("/request/review/", {"declaration": "on"})
@@ -235,10 +237,10 @@ def test_honeypot_pretends_success_and_stores_nothing(client):
 def test_the_language_of_the_form_is_stored_on_the_case(client, capture):
     client.post("/i18n/setlang/", {"language": "es", "next": "/"})
     page = client.get("/").content.decode()
-    assert 'lang="es"' in page and "Haz una solicitud de privacidad" in page
+    assert 'lang="es"' in page and "Haga una solicitud de privacidad" in page
     file_request(client, capture, "MX", ["access"])
     assert DataSubjectRequest.objects.get().language == "es"
-    assert "Confirma tu solicitud de privacidad" in mail.outbox[0].subject
+    assert "Confirme su solicitud de privacidad" in mail.outbox[0].subject
 
 
 def test_browser_language_is_used_without_a_switch(client, capture):

@@ -268,7 +268,7 @@ def test_no_appeal_is_offered_where_the_law_gives_none(client, submit, run, mana
 
 # --- resend the status link ----------------------------------------------------------------------------
 
-GENERIC = "If a request with this reference was made with this e-mail address"
+GENERIC = "If requests were made with this e-mail address, we have sent their links to it."
 
 
 def test_resend_sends_the_link_to_the_address_on_file_only(client, submit, run, django_capture_on_commit_callbacks):
@@ -301,6 +301,21 @@ def test_resend_for_an_unconfirmed_request_sends_a_fresh_confirmation(client, su
         client.post("/status-link/", {"email": "ana@example.com", "reference": case.reference})
     assert link_from(mail.outbox[-1], "confirm")
     assert Notification.objects.filter(case=case, kind="confirm_email").count() == 2
+
+
+def test_it_sends_every_requests_link_for_an_email_address_alone(client, submit, run,
+                                                                 django_capture_on_commit_callbacks):
+    first, second = submit("DE", "access"), submit("US-CA", "deletion")
+    run(services.confirm_email, first)
+    other = submit("DE", "access", requester_email="bob@example.com")
+    before = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/status-link/", {"email": "Ana@Example.com"})
+    assert r.status_code == 200 and GENERIC in r.content.decode()
+    sent = mail.outbox[before:]
+    assert sorted(m.subject.split()[-1] for m in sent) == sorted([first.reference, second.reference])
+    assert all(m.to == ["ana@example.com"] for m in sent) and other.reference not in str([m.body for m in sent])
+    assert link_from(next(m for m in sent if second.reference in m.subject), "confirm")  # not confirmed yet
 
 
 def test_resend_validation_keeps_input(client):

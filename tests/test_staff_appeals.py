@@ -48,7 +48,7 @@ def test_appeal_is_its_own_queue_row_with_its_own_clock(client, manager):
     client.force_login(manager)
     body = client.get(reverse("staff:queue"), {"show": "appeals"}).content.decode()
     assert f"/staff/cases/{appeal.case_id}/#appeal-{appeal.pk}" in body
-    assert "appeal respond" in body and "Thu 16 Apr 2026" in body  # C.R.S. 6-1-1306(3): 45 days
+    assert "Decide the appeal" in body and "Thu 16 Apr 2026" in body  # C.R.S. 6-1-1306(3): 45 days
     page = client.get(reverse("staff:case", args=[appeal.case_id])).content.decode()
     assert f'id="appeal-{appeal.pk}"' in page and "You do hold my data." in page
     assert "C.R.S. 6-1-1306(3)(b)" in page

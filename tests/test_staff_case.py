@@ -6,6 +6,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from requests_app import regimes as R
@@ -96,7 +97,8 @@ def test_ccpa_know_response_requires_categories_sources_purposes_recipients(clie
     assert fresh(case).state == State.IN_PROGRESS
     response = act(client, case, "fulfil", actions="Sent your order history.", categories="Identifiers\nOrders",
                    sources="You\nPayment processors", purposes="Fulfilling orders", recipients="Couriers",
-                   data='{"Account": {"e-mail": "ana@example.com"}, "Orders": ["#1", "#2"]}')
+                   data_files=[SimpleUploadedFile("Account.json", b'{"e-mail": "ana@example.com"}'),
+                               SimpleUploadedFile("Orders.json", b'["#1", "#2"]')])
     assert response.status_code == 302
     case = fresh(case)
     assert case.state == State.FULFILLED
@@ -109,15 +111,18 @@ def test_ccpa_know_response_requires_categories_sources_purposes_recipients(clie
     assert "Identifiers; Orders" in page(client, case)
 
 
-def test_access_data_must_be_a_json_object(client, manager):
+def test_access_data_is_uploaded_as_checked_files(client, manager):
     client.force_login(manager)
     case = new_case("DE", verify=True, user=manager)
     html = page(client, case)
     assert "How long we keep it (GDPR Art. 15(1)(d))" in html
-    response = act(client, case, "fulfil", data="[1, 2]", purposes="Orders")
-    assert response.status_code == 400 and "Give a JSON object" in response.content.decode()
-    response = act(client, case, "fulfil", data="{not json", purposes="Orders")
-    assert response.status_code == 400 and "Enter a valid JSON." in response.content.decode()
+    assert 'type="file" name="data_files"' in html and 'name="data"' not in html  # no hand-typed JSON
+    response = act(client, case, "fulfil", data_files=[SimpleUploadedFile("x.json", b"{not json")],
+                   purposes="Orders")
+    assert response.status_code == 400 and "x.json is not valid JSON" in response.content.decode()
+    exe = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode"
+    response = act(client, case, "fulfil", data_files=[SimpleUploadedFile("data.csv", exe)], purposes="Orders")
+    assert response.status_code == 400 and "data.csv is not a JSON, CSV or ZIP file." in response.content.decode()
     assert act(client, case, "fulfil", purposes="Orders", retention="6 years (tax law)").status_code == 302
     assert fresh(case).decision == {"purposes": ["Orders"], "retention": ["6 years (tax law)"]}
 
@@ -366,9 +371,12 @@ def test_clocks_with_their_history_timeline_letters_and_emails(client, manager, 
     run(services.confirm_email, case)  # renders the acknowledgement letter and sends its e-mail
     run(services.extend_deadline, fresh(case), manager, reason="Large volume")
     html = page(client, case)
-    for text in ("acknowledge", "respond", "11 CCR §7021(a)", "Sun 31 May 2026", "clock_started",
-                 "deadline_extended", "submitted", "acknowledgement", "Download PDF", "Sent", "extended"):
+    for text in ("Acknowledge receipt", "Respond", "11 CCR §7021(a)", "Sun 31 May 2026",
+                 "Clock started: Respond, due Thu 16 Apr 2026", "Deadline extended: Respond, now due Sun 31 May 2026",
+                 "Request received", "Acknowledgement", "Download PDF", "Sent", "extended"):
         assert text in html, text
+    for code in ("clock_started", "deadline_extended", "<code>"):  # labels and sentences, not internal codes
+        assert code not in html, code
 
 
 def test_letter_download_is_audited_and_permission_checked(client, manager, analyst, auditor, run):

@@ -53,15 +53,15 @@ def test_queue_lists_open_cases_and_appeals_most_urgent_first_with_all_columns(f
     row = body[body.index(optout.reference):]
     row = row[:row.index("</tr>")]
     # regime, type, state, assignee, next deadline (local date + clock), business days left, alert
-    for text in ("ccpa", "opt out sale sharing", "In progress", "andy", "Mon 23 Mar 2026",
-                 "respond", "15 bd"):
+    for text in ("CCPA", "Opt out of sale or sharing", "In progress", "andy", "Mon 23 Mar 2026",
+                 "Respond", "15 bd"):
         assert text in row, text
     late_row = body[body.index(late.reference):]
     late_row = late_row[:late_row.index("</tr>")]
     assert "overdue" in late_row and "-" in late_row and " d<" in late_row
     appeal_row = body[body.index(f"#appeal-{appeal.pk}"):]
     appeal_row = appeal_row[:appeal_row.index("</tr>")]
-    assert "appeal" in appeal_row and "Received" in appeal_row and "appeal respond" in appeal_row
+    assert "appeal" in appeal_row and "Received" in appeal_row and "Decide the appeal" in appeal_row
     assert "Thu 16 Apr 2026" in appeal_row and "45 d" in appeal_row  # C.R.S. 6-1-1306(3): 45 days
     # The chips at a glance.
     assert re.search(r"Overdue <b>1</b>", body) and re.search(r"Appeals <b>1</b>", body)

@@ -40,7 +40,7 @@ from ..forms import (
     place_name,
 )
 from ..models import DataSubjectRequest, State
-from ..tokens import AGENT_PERMISSION, CONFIRM, BadToken, read_token
+from ..tokens import AGENT_PERMISSION, CONFIRM, MAX_AGE, STATUS, BadToken, read_expired_token, read_token
 
 SESSION_KEY = "dsar_form"
 GPC_SESSION_KEY = "dsar_gpc"
@@ -102,18 +102,24 @@ class Wizard:
         jur = self.jurisdiction
         return jur.regime if jur else None
 
-    def set_jurisdiction(self, jur: R.Jurisdiction, country: str, us_state: str) -> None:
+    def set_jurisdiction(self, jur: R.Jurisdiction, country: str, us_state: str) -> list[str]:
+        """Record the place; return the labels of the requests the new law does not give."""
+        old_regime = self.regime
         changed = self.data.get("jurisdiction") != jur.code
         self.data.update(jurisdiction=jur.code, country=country, us_state=us_state)
+        dropped: list[str] = []
         if changed:
             # Answers that the new law may not allow are dropped; what still fits is kept.
             regime = jur.regime
-            types = [t for t in self.data.get("request_types", []) if t in regime.request_type_codes]
+            chosen = self.data.get("request_types", [])
+            types = [t for t in chosen if t in regime.request_type_codes]
+            dropped = [_(old_regime.request_type(t).label) for t in chosen if t not in types and old_regime]
             self.data["request_types"] = types
             identity = self.data.get("identity")
             if identity and (identity.get("filer") not in regime.filers or
                              (regime.code == "lfpdppp") != identity.get("mexico", False)):
                 self.data["identity_incomplete"] = True
+        return dropped
 
     def done(self, step: str) -> bool:
         regime = self.regime
@@ -121,8 +127,8 @@ class Wizard:
             return regime is not None
         if step == "rights":
             return regime is not None
-        if step == "requests":
-            return bool(self.data.get("request_types"))
+        if step == "requests":  # Mexico also needs the description of the data (LFPDPPP)
+            return bool(self.data.get("request_types")) and (regime.code != "lfpdppp" or bool(self.data.get("details")))
         if step == "identity":
             return bool(self.data.get("identity")) and not self.data.get("identity_incomplete")
         return False
@@ -166,8 +172,21 @@ def start(request):
         form = LocationForm(request.POST)
         if form.is_valid():
             jur = form.cleaned_data["jurisdiction"]
-            wizard.set_jurisdiction(jur, form.cleaned_data["country"], form.cleaned_data["us_state"])
+            had_answers = bool(wizard.data.get("request_types"))
+            dropped = wizard.set_jurisdiction(jur, form.cleaned_data["country"], form.cleaned_data["us_state"])
             wizard.save()
+            if dropped or (had_answers and wizard.data.get("identity_incomplete")):
+                # Say what the change of law undid, and go back to the step that needs a new answer.
+                if dropped:
+                    messages.warning(request, _(
+                        "The law where you live now (%(law)s) does not give these rights, so we removed them "
+                        "from your request: %(rights)s. Please check what you would like us to do.") % {
+                        "law": jur.regime.name, "rights": ", ".join(dropped)})
+                    return redirect("public:requests")
+                messages.warning(request, _(
+                    "The law where you live now (%(law)s) asks for other details about you. Please check them.")
+                    % {"law": jur.regime.name})
+                return redirect(STEP_URLS[wizard.first_missing("review") or "identity"])
             if "gpc_opt_out" in request.POST:
                 if jur.regime.code in GPC_REQUEST_TYPES:
                     request.session[GPC_SESSION_KEY] = jur.code
@@ -195,7 +214,7 @@ def rights(request):
         request.session[GPC_SESSION_KEY] = jur.code  # offer the one-click opt-out here too
     return _render_step(request, "rights", "requests_app/public/step_rights.html", {
         "jurisdiction": jur, "place": place_name(jur.code), "regime": regime,
-        "rights": [{"label": _(t.label), "description": _(t.description), "citation": t.citation}
+        "rights": [{"label": _(t.label), "description": _(t.description), "citation": public_display.citation(t.citation)}
                    for t in regime.request_types],
         "filers": [_(R.FILER_LABELS[f]) for f in ("self", "agent", "legal_representative", "parent")
                    if f in regime.filers],
@@ -316,7 +335,9 @@ def review(request):
                         requester_name=identity["requester_name"], requester_email=email,
                         language=current_language(), filer=identity["filer"],
                         account_id=identity.get("account_id", ""), phone=identity.get("phone", ""),
-                        data_description=identity.get("data_description", ""), details=data.get("details", ""),
+                        # Mexico's step 3 asks for the description of the data (LFPDPPP), once.
+                        data_description=data.get("details", "") if regime.code == "lfpdppp" else "",
+                        details="" if regime.code == "lfpdppp" else data.get("details", ""),
                         agent_name=identity.get("agent_name", ""), agent_email=identity.get("agent_email", ""),
                         agent_organisation=identity.get("agent_organisation", ""), authorisation=upload,
                         power_of_attorney=bool(identity.get("power_of_attorney")),
@@ -462,7 +483,15 @@ def confirm(request, token):
     try:
         case = read_token(token, CONFIRM)
     except BadToken as exc:
-        return bad_link(request, exc, CONFIRM)
+        # A confirmed request's old link says what became of it and opens its status page; a
+        # status link may live that long (the same person opened both from their mailbox).
+        case = exc.expired and read_expired_token(token, CONFIRM, MAX_AGE[STATUS]())
+        if not case or not case.email_confirmed_at:
+            return bad_link(request, exc, CONFIRM)
+        use_case_language(request, case)
+        return render(request, "requests_app/public/bad_link.html", {
+            "expired": True, "purpose": CONFIRM, "case": case, "state_label": public_display.state_label(case),
+            "status_url": services.status_url(case)}, status=410)
     use_case_language(request, case)
     batch = list(DataSubjectRequest.objects.filter(batch_id=case.batch_id,
                                                    requester_email__iexact=case.requester_email).order_by("pk"))

@@ -5,6 +5,7 @@ Also the form that re-sends the status link to the e-mail address on file.
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import transaction
@@ -23,6 +24,7 @@ from ..tokens import STATUS, BadToken, make_token, read_token
 from .public import bad_link, private_page, use_case_language
 
 APPEALABLE = services.APPEALABLE_STATES  # closing as not filed is a refusal too (spec section 5)
+REASONED = (State.DENIED, State.PARTIALLY_FULFILLED, State.INADMISSIBLE)
 
 
 def _load(request, token):
@@ -70,6 +72,8 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
     may_appeal = regime.has_appeals and case.state in APPEALABLE and appeal is None
     window_open = bool(window and timezone.now() <= window.due_at)
 
+    respond = next((d for d in clocks if appeal and d.kind == R.APPEAL_RESPOND and d.appeal_id == appeal.pk
+                    and d.is_open), None)
     return render(request, "requests_app/public/status.html", {
         "case": case, "token": token, "regime": regime, "tz": case.jurisdiction_info.timezone,
         "request_label": _(case.request_type_info.label),
@@ -88,6 +92,11 @@ def _page(request, case, token, *, reply_form=None, appeal_form=None, status=200
         "appeal_closed": may_appeal and window is not None and not window_open,
         "appeal_window": window,
         "appeal": appeal,
+        "appeal_text": public_display.appeal_text(
+            appeal, timezone.localtime(appeal.received_at, ZoneInfo(case.jurisdiction_info.timezone)).date(),
+            respond.due_date if respond else None) if appeal else "",
+        # The reasons of a refusal are on the page, not only in the PDF.
+        "reasons": case.decision_reasons if case.state in REASONED else "",
         "appeal_form": appeal_form or AppealForm(),
         "siblings": [(s, _(s.request_type_info.label), make_token(s, STATUS), public_display.state_label(s))
                      for s in siblings],
@@ -220,22 +229,27 @@ def resend(request):
                 status = 429
             else:
                 if not form.cleaned_data.get("website"):
-                    _send_link(form.cleaned_data["reference"], email)
+                    _send_links(email, form.cleaned_data.get("reference", ""))
                 sent = True
     else:
         form = ResendLinkForm()
     return render(request, "requests_app/public/resend.html", {"form": form, "sent": sent}, status=status)
 
 
-def _send_link(reference: str, email: str) -> None:
-    case = (DataSubjectRequest.objects.filter(reference=reference)
-            .filter(Q(requester_email__iexact=email) | Q(agent_email__iexact=email)).first())
-    if case is None:
-        return
+MAX_LINKS = 20  # the most recent requests of one address; older ones are in the earlier e-mails
+
+
+def _send_links(email: str, reference: str = "") -> None:
+    """Send each request made with (or for, as agent) this address its link: the reference is
+    optional, because a person who lost our e-mails has lost it too."""
+    cases = DataSubjectRequest.objects.filter(Q(requester_email__iexact=email) | Q(agent_email__iexact=email))
+    if reference:
+        cases = cases.filter(reference=reference)
     with transaction.atomic():
-        if case.state == State.SUBMITTED:
-            # Not confirmed yet: what the requester needs is a fresh confirmation link.
-            services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
-                                      batch=services.with_respond_due([case]), resent=True)
-        else:
-            services.notify_requester(case, "status_link")
+        for case in cases.order_by("-pk")[:MAX_LINKS]:
+            if case.state == State.SUBMITTED:
+                # Not confirmed yet: what the requester needs is a fresh confirmation link.
+                services.notify_requester(case, "confirm_email", confirm_url=services.confirm_url(case),
+                                          batch=services.with_respond_due([case]), resent=True)
+            else:
+                services.notify_requester(case, "status_link")

@@ -10,6 +10,7 @@ re-renders the form with what the user typed and a conflict message (HTTP 409).
 """
 from __future__ import annotations
 
+import csv
 import functools
 import io
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, QueryDict
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import calculator_choices, derivations, letters, selectors, services
+from .. import calculator_choices, derivations, letters, selectors, services, staff_display
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -65,7 +67,8 @@ NAV = {"queue.html": "queue", "case.html": "queue", "calculator.html": "calculat
 
 
 def _render(request, template, context, status=200):
-    context = {**context, "role": role_label(request.user), "nav": NAV.get(template.rsplit("/", 1)[-1], "")}
+    context = {**context, "role": role_label(request.user),
+               "nav": context.get("nav") or NAV.get(template.rsplit("/", 1)[-1], "")}
     return render(request, template, context, status=status)
 
 
@@ -127,6 +130,8 @@ def queue(request):
         # Per-row constants, resolved once rather than a hundred times in the loop.
         "case_prefix": reverse("staff:case", args=[0])[:-2],
         "t": {k: str(v) for k, v in ROW_TEXT.items()},
+        "archive": form.filters().show == "closed",
+        "nav": "archive" if form.filters().show == "closed" else "queue",
     })
 
 
@@ -429,10 +434,12 @@ CLOCK_EVENTS = {"clock_started", "clock_closed", "clock_paused", "clock_resumed"
 
 
 def _case_context(request, case, *, bound: dict | None = None, conflict: str = "", revealed: dict | None = None,
-                  lost_input: dict | None = None) -> dict:
+                  lost_input: dict | None = None, preview: dict | None = None) -> dict:
     user = request.user
     now = timezone.now()
     events = list(case.events.all())
+    for e in events:
+        e.sentence = staff_display.event_sentence(e)
     deadlines = list(case.deadlines.all().order_by("appeal_id", "start_date", "id"))
     history: dict[tuple, list] = {}
     for e in events:
@@ -443,8 +450,8 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
     for d in deadlines:
         unit = selectors.clock_unit(case.regime, case.request_type, d.kind)
         left = selectors.time_left(d.due_at, case.jurisdiction, unit, now)[1] if d.is_open else None
-        clocks.append({"d": d, "unit": unit, "left": left, "history": history.get((d.kind, d.appeal_id), []),
-                       "derivation": explained[d.pk],
+        clocks.append({"d": d, "label": staff_display.clock_label(d.kind), "unit": unit, "left": left,
+                       "history": history.get((d.kind, d.appeal_id), []), "derivation": explained[d.pk],
                        "alert": selectors.alert_for(d.due_at, now) if d.is_open and d.is_obligation else "",
                        "rule": case.regime_info.any_clock(d.kind, case.request_type)})
     ctx_cache: dict = {}
@@ -453,15 +460,18 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         spec = ACTIONS[name]
         form = (bound or {}).get(name) or spec.make_form(case, user, ctx=ctx_cache, name=name)
         actions.append({"name": name, "label": spec.label, "style": spec.style, "form": form,
-                        "open": name in (bound or {})})
+                        "open": name in (bound or {}), "decision": name in DECISIONS,
+                        "previewed": bool(preview) and preview["action"] == name})
     appeals = []
     for appeal in case.appeals.all().select_related("decided_by"):
         appeal.case = case
         items = []
         for name in appeal_actions(appeal, user):
             form = (bound or {}).get(f"appeal{appeal.pk}:{name}") or _appeal_form(name, appeal)
-            items.append({"name": name, "label": APPEAL_LABELS[name], "form": form,
-                          "open": f"appeal{appeal.pk}:{name}" in (bound or {})})
+            key = f"appeal{appeal.pk}:{name}"
+            items.append({"name": name, "label": APPEAL_LABELS[name], "form": form, "open": key in (bound or {}),
+                          "decision": name in DECISIONS, "form_id": f"form-appeal{appeal.pk}-{name}",
+                          "previewed": bool(preview) and preview["action"] == key})
         appeals.append({"a": appeal, "actions": items,
                         "clocks": [c for c in clocks if c["d"].appeal_id == appeal.pk]})
     can_reveal = (user.has_perm("requests_app.reveal_requester")
@@ -474,7 +484,8 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         "request_type": case.request_type_info,
         "masked": {"name": mask_text(case.requester_name), "email": mask_email(case.requester_email),
                    "phone": mask_text(case.phone), "account_id": mask_text(case.account_id),
-                   "agent_email": mask_email(case.agent_email)},
+                   "agent_email": mask_email(case.agent_email), "agent_name": mask_text(case.agent_name),
+                   "agent_organisation": mask_text(case.agent_organisation)},
         "revealed": revealed,
         "can_reveal": can_reveal,
         "can_download": can_download,
@@ -487,12 +498,12 @@ def _case_context(request, case, *, bound: dict | None = None, conflict: str = "
         "events": events,
         "notes": case.notes.select_related("author"),
         "attachments": case.attachments.all(),
-        "letters": case.letters.all(),
-        "notifications": case.notifications.all(),
-        "decision_items": [(k.replace("_", " "), "; ".join(map(str, v)) if isinstance(v, list) else v)
-                           for k, v in (case.decision or {}).items()],
+        "letters": [(letter, staff_display.letter_label(letter.kind)) for letter in case.letters.all()],
+        "notifications": [(n, staff_display.email_label(n.kind)) for n in case.notifications.all()],
+        "decision_items": staff_display.decision_items(case.decision, case.regime),
         "conflict": conflict,
         "lost_input": lost_input,
+        "preview": preview and {**preview, "form_id": "form-" + preview["action"].replace(":", "-")},
         "reveal_form": F.RevealForm(case=case, initial={"version": case.version}, auto_id="id_reveal_%s"),
         "now": now,
     }
@@ -545,8 +556,17 @@ def case_action(request, pk, action):
     if action not in available:
         raise PermissionDenied(f"'{spec.label}' is not available on {case.reference} while it is "
                                f"'{case.get_state_display()}', or not to your role.")
+    preview = action in DECISIONS and bool(request.POST.get("preview"))
     if form.is_valid():
         try:
+            if preview:
+                html = preview_letter(case, lambda: spec.run(case, user, form.cleaned_data, form))
+                if "data_json" in form.fields:  # uploaded files are not sent twice: carry what they held
+                    form.data = _refreshed_form_data(request.POST, data_json=form.data_json())
+                return _render(request, "requests_app/staff/case.html", _case_context(
+                    request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
+                    bound={action: form}, preview={"action": action, "html": html,
+                                                   "data_categories": len(form.cleaned_data.get("data") or {})}))
             message = spec.run(case, user, form.cleaned_data, form)
         except services.Conflict as exc:
             case.refresh_from_db()
@@ -560,6 +580,31 @@ def case_action(request, pk, action):
             return redirect(reverse("staff:case", args=[case.pk]) + ("#notes" if action == "note" else ""))
     return _render(request, "requests_app/staff/case.html",
                    _case_context(request, case, bound={action: form}), status=400)
+
+
+# Decisions issue an unchangeable letter: their forms show it rendered first ("preview"), and
+# issue it only when the analyst confirms (a POST without "preview").
+DECISIONS = ("fulfil", "partially_fulfil", "deny", "determine", "decide")
+
+
+class _Preview(Exception):
+    pass
+
+
+def preview_letter(case, run) -> str:
+    """The letter a decision would issue, as HTML with its stylesheet: the service runs in a
+    transaction that is rolled back (its after-commit sends and signals are dropped with it)."""
+    try:
+        with transaction.atomic():
+            newest = Letter.objects.filter(case_id=case.pk).order_by("-pk").values_list("pk", flat=True).first()
+            run()
+            letter = Letter.objects.filter(case_id=case.pk, pk__gt=newest or 0).order_by("-pk").first()
+            html = letters.render_html(letter) if letter else ""
+            raise _Preview(html)
+    except _Preview as done:
+        html = done.args[0]
+    css = (settings.BASE_DIR / "templates" / "letters" / "letter.css").read_text()
+    return html.replace("</head>", f"<style>{css}</style></head>", 1)
 
 
 def _conflict(request, case, action, spec, exc):
@@ -605,6 +650,13 @@ def appeal_action(request, pk, appeal_pk, action):
             if action == "start_review":
                 services.start_appeal_review(appeal, user)
                 message = "Appeal review started."
+            elif action == "decide" and request.POST.get("preview"):
+                html = preview_letter(case, lambda: services.decide_appeal(
+                    appeal, user, outcome=d["outcome"], reasons=d["reasons"], expected_version=d["appeal_version"]))
+                appeal.refresh_from_db()
+                return _render(request, "requests_app/staff/case.html", _case_context(
+                    request, DataSubjectRequest.objects.select_related("assignee").get(pk=case.pk),
+                    bound={key: form}, preview={"action": key, "html": html}))
             elif action == "decide":
                 services.decide_appeal(appeal, user, outcome=d["outcome"], reasons=d["reasons"],
                                        expected_version=d["appeal_version"])
@@ -649,7 +701,10 @@ def reveal(request, pk):
         return HttpResponseNotAllowed(["POST"])
     case = _case_for(request.user, pk)
     revealed = services.reveal_requester(case, request.user)  # audited: Event 'requester_revealed'
-    revealed["agent_email"] = case.agent_email
+    # The same audited reveal shows everything that identifies a person: the agent and free text too.
+    revealed.update(agent_email=case.agent_email, agent_name=case.agent_name,
+                    agent_organisation=case.agent_organisation, details=case.details,
+                    data_description=case.data_description)
     return _render(request, "requests_app/staff/case.html", _case_context(request, case, revealed=revealed))
 
 
@@ -736,16 +791,32 @@ BASIS_SHORT = {"unverifiable": "not verifiable", "not_consumer": "not a consumer
 @require_GET
 @staff_required
 def metrics(request):
-    years = selectors.ccpa_metric_years()
+    this_year = timezone.localdate().year
     try:
-        year = int(request.GET.get("year") or (timezone.now().year - 1))
+        year = int(request.GET.get("year") or this_year)  # the year in progress, not last year's zeros
     except ValueError:
-        year = timezone.now().year - 1
-    if year not in years:
-        years = sorted(set(years) | {year}, reverse=True)
+        year = this_year
+    # Every year from the first CCPA request to this one (no gaps), whichever is chosen.
+    first = min(selectors.ccpa_metric_years() + [year, this_year])
+    years = list(range(max(year, this_year), first - 1, -1))
     rows = selectors.ccpa_metrics(year)
+    bases = [(k, label, BASIS_SHORT[k]) for k, label in selectors.DENIAL_BASES.items()]
+    if request.GET.get("format") == "csv":
+        return _metrics_csv(year, rows, bases)
     return _render(request, "requests_app/staff/metrics.html", {
-        "year": year, "years": years, "rows": rows,
-        "bases": [(k, label, BASIS_SHORT[k]) for k, label in selectors.DENIAL_BASES.items()],
+        "year": year, "years": years, "rows": rows, "bases": bases,
     })
 
+
+def _metrics_csv(year, rows, bases) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ccpa-metrics-{year}.csv"'
+    writer = csv.writer(response, lineterminator="\r\n")
+    writer.writerow(["year", "request type", "received", "complied in whole", "complied in part", "complied",
+                     "denied", *[f"denied: {short}" for _k, _label, short in bases], "open",
+                     "withdrawn or not filed", "median days", "mean days"])
+    for r in rows:
+        writer.writerow([year, r.label, r.received, r.complied_in_whole, r.complied_in_part, r.complied, r.denied,
+                         *[r.denied_by_basis[k] for k, _label, _short in bases], r.open, r.other,
+                         "" if r.median_days is None else r.median_days, "" if r.mean_days is None else r.mean_days])
+    return response
