@@ -80,7 +80,7 @@ def test_it_shows_each_clocks_derivation_and_the_calendar_on_the_case_page(clien
     assert "Extended by mia on 2026-04-02 08:00 UTC to 3 months from the same start: Twelve systems to search" in html
     assert "Clock paused Tue 2026-03-24 to Tue 2026-03-31 awaiting clarification: + 7 calendar days" in html
     assert "Sat 2026-06-27 is a weekend day: rolled forward to Sun 2026-06-28" in html
-    assert re.search(r"Holiday calendar: <b>GB-ENG</b>, <code>holidays</code> [\d.]+", html)
+    assert re.search(r"Holiday calendar: <b>GB-ENG</b>, holidays library [\d.]+", html)
 
 
 def test_it_matches_each_row_to_its_own_events_when_a_clock_kind_starts_twice(submit, manager, now):
@@ -126,7 +126,7 @@ def status_html(client, case, language=None):
     ("en", "15 working days from March 20, not counting weekends and March 31 (Cesar Chavez Day)."),
     ("es", "15 días hábiles desde el 20 de marzo, sin contar los fines de semana ni el 31 de marzo "
            "(Cesar Chavez Day)."),
-    ("pt-br", "15 dias úteis a partir de 20 de Março, sem contar fins de semana e 31 de Março (Cesar Chavez Day)."),
+    ("pt-br", "15 dias úteis a partir de 20 de março, sem contar fins de semana e 31 de março (Cesar Chavez Day)."),
 ])
 def test_it_gives_the_requester_one_plain_line_in_their_language(client, submit, run, now, language, line,
                                                                  compiled_catalogues):
@@ -188,7 +188,7 @@ def test_it_shows_the_derivation_and_the_calendar_on_the_calculator(client, anal
     cell = html[html.index('data-derivation="respond"'):]
     assert "Counted 15 business days after Fri 2026-03-20" in cell
     assert "not counted: Tue 2026-03-31, a public holiday (Cesar Chavez Day)" in cell
-    assert re.search(r"Holiday calendar: <b>US-CA</b>, <code>holidays</code> [\d.]+", html)
+    assert re.search(r"Holiday calendar: <b>US-CA</b>, holidays library [\d.]+", html)
     html = client.get(CALC, {"jurisdiction": "DE", "request_type": "access", "received": "2026-01-31"}).content.decode()
     assert "2026-02 has no day 31: its last day, Sat 2026-02-28." in html
     assert "If extended: 3 months from the same start" in html

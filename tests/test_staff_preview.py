@@ -3,11 +3,12 @@ import html as htmllib
 import re
 
 import pytest
+
 from django.urls import reverse
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Event, Letter, Notification, State
-from tests.fixtures import submit_case as submit
+from tests.fixtures import make_user, submit_case as submit
 
 
 def post(client, case, action, **data):
@@ -49,7 +50,7 @@ def test_it_previews_the_denial_letter_and_issues_nothing(client, manager, color
 def test_it_previews_an_appeal_decision(client, manager, colorado):
     case = services.deny(colorado, manager, reasons="We must keep the order records.")
     appeal = services.file_appeal(case, statement="I closed my orders")
-    client.force_login(manager)
+    client.force_login(make_user("rita", "manager"))  # an independent reviewer (spec section 5)
     case = DataSubjectRequest.objects.get(pk=case.pk)
     r = client.post(reverse("staff:appeal_action", args=[case.pk, appeal.pk, "decide"]), {
         "version": case.version, "appeal_version": appeal.version, "outcome": "upheld",
