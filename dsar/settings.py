@@ -164,6 +164,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = "UTC"
+# The longest a web request or the sweep waits to hand a task to the broker (requests_app/enqueue.py).
+DSAR_PUBLISH_TIMEOUT = env.float("DSAR_PUBLISH_TIMEOUT", default=2.0)
 # One queue name per deployment (or per test run sharing a Redis): workers only take their own tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 # Timed work (deadline sweep, outbox flush, e-mail sends) has a queue of its own, so a pile of PDF

@@ -16,6 +16,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import enqueue, letters
 from .models import LetterStatus, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -104,12 +105,8 @@ def queue_emails(messages: list[dict]) -> list[Notification]:
 
 
 def publish(notification_id: int) -> None:
-    from .tasks import send_notification
-
-    try:
-        send_notification.delay(notification_id)
-    except Exception:  # broker down: the row stays pending and flush_outbox sends it later
-        log.warning("broker unavailable; notification %s stays in the outbox", notification_id, exc_info=True)
+    # Broker down or silent: the row stays pending and flush_outbox sends it later (never raises).
+    enqueue.send_notification(notification_id)
 
 
 def deliver(notification_id: int) -> str:
@@ -167,8 +164,6 @@ def deliver(notification_id: int) -> str:
 
 def letter_extras(letter) -> list[tuple[str, bytes, str]]:
     """Files that travel with a letter (the data of an access response)."""
-    from . import letters
-
     return letters.attachments_for(letter)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass  # noqa: F401
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min, Q
-from django.urls import reverse
+from django.urls import reverse  # noqa: F401
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
@@ -33,8 +33,16 @@ from .models import (
     State,
     can_work,
 )
-from .outbox import queue_email
-from .tokens import CONFIRM, STATUS, absolute_url, make_token
+from .notify import (  # noqa: F401 - moved out of this module; still importable from here
+    _email_context,
+    _recipients,
+    confirm_url,
+    notify_requester,
+    status_url,
+)
+from .outbox import queue_email  # noqa: F401 - importable from here, as before
+from .tokens import CONFIRM, STATUS, absolute_url, make_token  # noqa: F401
+from .uploads import Upload  # noqa: F401 - moved to uploads.py; still importable from here
 
 SYSTEM = "system"
 REQUESTER = "requester"
@@ -191,47 +199,12 @@ def refresh_next_due(case) -> None:
         appeal.save(update_fields=["next_due_at"])
 
 
-def status_url(case) -> str:
-    return absolute_url(reverse("public:status", args=[make_token(case, STATUS)]))
-
-
-def confirm_url(case) -> str:
-    return absolute_url(reverse("public:confirm", args=[make_token(case, CONFIRM)]))
-
-
-def _email_context(case, **extra) -> dict:
-    respond = case.deadlines.filter(kind__in=(R.RESPOND, R.DETERMINATION), status=DeadlineStatus.OPEN,
-                                    appeal__isnull=True).order_by("due_at").first()
-    return {"case": case, "regime": case.regime_info, "request_type": case.request_type_info,
-            "status_url": status_url(case), "respond_due": respond.due_date if respond else None, **extra}
-
-
-def _recipients(case) -> list[str]:
-    to = [case.requester_email]
-    if case.agent_email and case.agent_email.lower() != case.requester_email.lower():
-        to.append(case.agent_email)
-    return to
-
-
-def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None, **extra) -> None:
-    queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
-                language=case.language, case=case, letter=letter,
-                dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
-
-
 def _letter_and_email(case, kind: str, context: dict, *, appeal=None, email_kind: str = "letter") -> None:
     letter = letters.issue_letter(case, kind, context, appeal=appeal)
     notify_requester(case, email_kind, letter=letter, letter_kind=kind)
 
 
 # --- intake -------------------------------------------------------------------------------------
-
-@dataclass
-class Upload:
-    name: str
-    content: bytes
-    content_type: str
-
 
 def validate_submission(jurisdiction: str, request_types: list[str], filer: str, *, data_description: str = "",
                         account_id: str = "", phone: str = "", authorisation: Upload | None = None,
@@ -838,3 +811,12 @@ def open_cases():
 
 def overdue_q(now=None) -> Q:
     return Q(next_due_at__lt=now or timezone.now())
+
+
+def issue_correction(letter, reason: str, *, user=None, changes: dict | None = None):
+    """Correct an issued letter (letters.correct_letter) and e-mail the new one to the requester
+    like any other letter."""
+    with transaction.atomic():
+        new = letters.correct_letter(letter, reason, user=user, changes=changes)
+        notify_requester(new.case, "letter", letter=new, letter_kind=letter.kind)
+    return new

@@ -51,7 +51,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import hooks
+from . import hooks, services
 from . import regimes as R
 from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
 from .outbox import queue_emails
@@ -372,8 +372,6 @@ def expire_window(claim: Claim) -> tuple[str, bool]:
     """Run the step that follows an expired window. Returns (error, whether the case was closed).
     An error is rolled back to a savepoint so the rest of the batch (and its alerts) still
     commits, and the team is told in its digest."""
-    from . import services
-
     try:
         with transaction.atomic():
             deadline = Deadline.objects.select_related("case").get(pk=claim.deadline_id)

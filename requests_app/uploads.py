@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
@@ -25,7 +26,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .services import Upload
+
+@dataclass
+class Upload:
+    name: str
+    content: bytes
+    content_type: str
+
 
 ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 PENDING_DIR = "pending-uploads"
@@ -41,7 +48,7 @@ def _limit_text(limit: int) -> str:
 
 
 def check_upload(file, purpose: str = "document") -> Upload:
-    """Validate an UploadedFile and return it as a services.Upload, or raise ValidationError."""
+    """Validate an UploadedFile and return it as an Upload, or raise ValidationError."""
     limit = max_bytes()
     too_large = ValidationError(
         _("This file is larger than %(limit)s. Please upload a smaller scan or photo.") % {"limit": _limit_text(limit)},
