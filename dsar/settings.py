@@ -82,7 +82,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Bounded: a Redis that accepts and never answers must not hold a request (rate limits then skip).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+                                      "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0)}}}
 else:
     # File cache: shared across processes so rate limits hold under several workers.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -200,6 +203,10 @@ DSAR_URGENT_DAYS = env.int("DSAR_URGENT_DAYS", default=2)
 DSAR_STATUS_LINK_MAX_AGE_DAYS = env.int("DSAR_STATUS_LINK_MAX_AGE_DAYS", default=800)  # ≥ 24 months (11 CCR §7101)
 DSAR_RATE_LIMIT_PER_IP = env("DSAR_RATE_LIMIT_PER_IP", default="10/h")
 DSAR_RATE_LIMIT_PER_EMAIL = env("DSAR_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Behind a reverse proxy: the META key of the header it sets to the client's address (e.g. HTTP_X_REAL_IP,
+# or HTTP_X_FORWARDED_FOR with the number of proxies in front of the app); empty: REMOTE_ADDR.
+DSAR_CLIENT_IP_HEADER = env("DSAR_CLIENT_IP_HEADER", default="")
+DSAR_TRUSTED_PROXY_COUNT = env.int("DSAR_TRUSTED_PROXY_COUNT", default=1)
 # Letterheads per controller key of the regime registry. Names, registration number and address are
 # those of the AliExpress privacy policy (31 Oct 2024): top of the document and sections J, K, L, M;
 # contact details from its section P. The policy gives no address for the US buyers' entity, so

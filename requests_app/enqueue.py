@@ -8,6 +8,7 @@ logged: the person whose request was just committed never sees an error (a retry
 duplicate)."""
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 
@@ -30,6 +31,8 @@ def send_task(name: str, *args, what: str = "") -> bool:
     Eager mode (tests, demo without a worker) runs the task inline, as `.delay()` would."""
     app = _app()
     if app.conf.task_always_eager:
+        if name not in app.tasks:  # the worker imports task modules at start; inline, import it by name
+            importlib.import_module(name.rsplit(".", 1)[0])
         app.tasks[name].apply(args=args, throw=app.conf.task_eager_propagates)
         return True
     done = threading.Event()
