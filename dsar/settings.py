@@ -23,7 +23,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "requests_app.admin_site.SuperuserAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -138,6 +138,10 @@ if env("ANYMAIL_ESP", default=""):
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # filebased backend only
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# Every provider call is bounded: an SMTP server or HTTP API that accepts and never answers must not
+# hold a worker (SMTP: EMAIL_TIMEOUT; anymail's HTTP providers: REQUESTS_TIMEOUT).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", EMAIL_TIMEOUT)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Team <privacy@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 DSAR_TEAM_EMAIL = env("DSAR_TEAM_EMAIL", default="privacy-team@example.com")
@@ -237,7 +241,10 @@ LOGGING = {
 }
 
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Trust X-Forwarded-Proto only behind a proxy that sets it (DSAR_TRUST_X_FORWARDED_PROTO=true):
+    # gunicorn exposed directly would let any client claim https.
+    if env.bool("DSAR_TRUST_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -247,3 +254,48 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# --- security and reliability (issue 10) -------------------------------------------------------------
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "requests_app.middleware.RequestGuardMiddleware")  # body cap, NUL in query: before any view
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "requests_app.middleware.StaffIdleTimeoutMiddleware")
+MIDDLEWARE += [
+    "requests_app.middleware.PrivacyHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+INSTALLED_APPS += ["axes", "csp"]
+DSAR_MAX_REQUEST_BYTES = env.int("DSAR_MAX_REQUEST_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # all parts together
+DSAR_STAFF_IDLE_MINUTES = env.int("DSAR_STAFF_IDLE_MINUTES", default=30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sent e-mails keep their addresses and metadata; their bodies (status links valid for 800 days) go.
+DSAR_PURGE_SENT_EMAIL_BODIES_DAYS = env.int("DSAR_PURGE_SENT_EMAIL_BODIES_DAYS", default=30)
+
+# Brute force on /accounts/login/ and /admin/login/ (django-axes): lock the account and, separately,
+# the client address after DSAR_LOGIN_FAILURE_LIMIT failures, for DSAR_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["requests_app.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("DSAR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("DSAR_LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "requests_app.lockout.locked_out"  # a clear page, status 429
+AXES_CLIENT_IP_CALLABLE = "requests_app.ratelimit.client_ip"  # the same trusted header as the rate limits
+
+# Content-Security-Policy (django-csp): only our own scripts, styles and images; no framing.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"], "connect-src": ["'self'"], "object-src": ["'none'"], "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"], "form-action": ["'self'"],
+}}
+DSAR_PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
+                           "browsing-topics=()")
+
+# Deliveries have a queue of their own: a slow or hung mail provider holds only the mail workers,
+# never the one that runs the sweep (docker-compose: worker -Q celery,timers and mail -Q mail).
+DSAR_MAIL_QUEUE = env("CELERY_MAIL_QUEUE", default="mail")
+CELERY_TASK_ROUTES.update({f"requests_app.tasks.{name}": {"queue": DSAR_MAIL_QUEUE}
+                           for name in ("flush_outbox", "send_notification", "purge_sent_email_bodies")})
+CELERY_BEAT_SCHEDULE["purge-sent-email-bodies"] = {
+    "task": "requests_app.tasks.purge_sent_email_bodies", "schedule": crontab(hour=3, minute=37),
+    "options": {"expires": 6 * 3600}}

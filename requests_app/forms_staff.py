@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from . import regimes as R
 from .models import OPEN_STATES, AppealState, Awaiting, State
 from .selectors import DENIAL_BASES, QueueFilters
+from .uploads import check_upload
 
 # --- the queue --------------------------------------------------------------------------------------
 
@@ -178,6 +179,10 @@ class RequestInformationForm(VersionedForm):
 class ReceiveReplyForm(VersionedForm):
     message = _text(_("The requester's answer (received by post, phone or e-mail)"), rows=3, required=False)
     upload = forms.FileField(required=False, label=_("Document received"))
+
+    def clean_upload(self):
+        file = self.cleaned_data.get("upload")
+        return check_upload(file, purpose="document") if file else None  # the public form's check
 
     def clean(self):
         data = super().clean()

@@ -15,7 +15,7 @@ from django.urls import reverse  # noqa: F401
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from . import hooks, letters
+from . import hooks, letters, uploads
 from . import regimes as R
 from .clocks import end_of_day, local_date
 from .deadlines import compute_due
@@ -334,6 +334,8 @@ def _confirm_rule() -> R.ClockRule:
 def add_attachment(case, kind: str, upload: Upload, user=None) -> Attachment:
     from django.core.files.base import ContentFile
 
+    # Every path that stores a file passes the same check (ValidationError rolls the caller back).
+    upload = Upload(upload.name, upload.content, uploads.check_content(upload.content).content_type)
     att = Attachment(case=case, kind=kind, original_name=upload.name[:255], content_type=upload.content_type,
                      size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=user)
     att.file.save(upload.name, ContentFile(upload.content), save=False)

@@ -197,9 +197,10 @@ class Action:
 
 
 def _upload(f) -> services.Upload | None:
+    """The form's checked Upload (ReceiveReplyForm.clean_upload), named as the staff member's file."""
     if not f:
         return None
-    return services.Upload(f.name, f.read(), f.content_type or "application/octet-stream")
+    return services.Upload(getattr(f, "name", "document"), f.content, f.content_type)
 
 
 def _run_verify(case, user, d, form):
@@ -727,6 +728,8 @@ def metrics(request):
     try:
         year = int(request.GET.get("year") or (timezone.now().year - 1))
     except ValueError:
+        year = timezone.now().year - 1
+    if not 1 <= year <= 9998:  # a date must exist: year=-1 or 10000 would fail deep in the query
         year = timezone.now().year - 1
     if year not in years:
         years = sorted(set(years) | {year}, reverse=True)
