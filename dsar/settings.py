@@ -279,6 +279,7 @@ AXES_FAILURE_LIMIT = env.int("DSAR_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("DSAR_LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on stderr (management commands print one line)
 AXES_LOCKOUT_CALLABLE = "requests_app.lockout.locked_out"  # a clear page, status 429
 AXES_CLIENT_IP_CALLABLE = "requests_app.ratelimit.client_ip"  # the same trusted header as the rate limits
 
@@ -295,7 +296,8 @@ DSAR_PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=()
 # never the one that runs the sweep (docker-compose: worker -Q celery,timers and mail -Q mail).
 DSAR_MAIL_QUEUE = env("CELERY_MAIL_QUEUE", default="mail")
 CELERY_TASK_ROUTES.update({f"requests_app.tasks.{name}": {"queue": DSAR_MAIL_QUEUE}
-                           for name in ("flush_outbox", "send_notification", "purge_sent_email_bodies")})
+                           for name in ("flush_outbox", "send_notification", "purge_sent_email_bodies",
+                                        "send_status_link")})
 CELERY_BEAT_SCHEDULE["purge-sent-email-bodies"] = {
     "task": "requests_app.tasks.purge_sent_email_bodies", "schedule": crontab(hour=3, minute=37),
     "options": {"expires": 6 * 3600}}

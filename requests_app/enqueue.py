@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SEND_NOTIFICATION = "requests_app.tasks.send_notification"
 RENDER_LETTER = "requests_app.tasks.render_letter_task"
+SEND_STATUS_LINK = "requests_app.tasks.send_status_link"
 
 
 def _app():
@@ -65,3 +66,7 @@ def send_notification(notification_id: int) -> bool:
 
 def render_letter(letter_id: int) -> bool:
     return send_task(RENDER_LETTER, letter_id, what=f"letter {letter_id} (rendering)")
+
+
+def send_status_link(reference: str, email: str) -> bool:
+    return send_task(SEND_STATUS_LINK, reference, email, what="a status-link request")

@@ -7,7 +7,7 @@
   on everything a signed-in person sees and on the pages behind a secret link, so personal data is
   never kept by a shared cache or the browser's back/forward store.
 - `StaffIdleTimeoutMiddleware`: a signed-in session that has been idle longer than
-  DSAR_STAFF_IDLE_MINUTES is signed out; the session cookie itself ends with the browser.
+  DSAR_STAFF_IDLE_MINUTES is signed out (0: never); the session cookie itself ends with the browser.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class StaffIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and settings.DSAR_STAFF_IDLE_MINUTES > 0:
             now = time.time()
             idle = settings.DSAR_STAFF_IDLE_MINUTES * 60
             last = request.session.get(LAST_SEEN)

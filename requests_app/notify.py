@@ -2,10 +2,12 @@
 Used by services and by anything else that writes to the requester, without importing services."""
 from __future__ import annotations
 
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from . import regimes as R
-from .models import DeadlineStatus
+from .models import DataSubjectRequest, DeadlineStatus, State
 from .outbox import queue_email
 from .tokens import CONFIRM, STATUS, absolute_url, make_token
 
@@ -36,3 +38,18 @@ def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None,
     queue_email(kind, _recipients(case), context=_email_context(case, letter=letter, **extra),
                 language=case.language, case=case, letter=letter,
                 dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
+
+
+def send_status_link(reference: str, email: str) -> None:
+    """/status-link/: e-mail the status link again to an address on file, if the reference and the
+    address match a case; nothing otherwise (the page says the same either way)."""
+    case = (DataSubjectRequest.objects.filter(reference=reference)
+            .filter(Q(requester_email__iexact=email) | Q(agent_email__iexact=email)).first())
+    if case is None:
+        return
+    with transaction.atomic():
+        if case.state == State.SUBMITTED:
+            # Not confirmed yet: what the requester needs is a fresh confirmation link.
+            notify_requester(case, "confirm_email", confirm_url=confirm_url(case), batch=[case], resent=True)
+        else:
+            notify_requester(case, "status_link")

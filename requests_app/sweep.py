@@ -16,7 +16,9 @@ database, claimed with conditional UPDATEs, no locks held between runs):
   clock: a case a service holds is skipped by this sweep and claimed by the next one, so the
   sweep never waits on a row a service holds. Due-soon and urgent claims only read their case.
 - Sweeps take turns, one batch at a time (a transaction-level advisory lock, tried, never waited
-  for: a sweep that finds another's batch open stops, and that one goes on to the end). Two
+  for: a sweep that finds another's batch open stops, and that one goes on to the end). A sweep
+  whose claim found nothing only because its snapshot predated another's commit takes the turn
+  and claims again, so concurrent sweeps never all stop with steps left. Two
   sweeps at once could otherwise deadlock: a timed step's service writes every clock of its
   case, one of which the other sweep may hold as a due-soon claim while waiting on ours.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
@@ -237,6 +239,11 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
         t = time.perf_counter()
         with transaction.atomic():
             claims, more = claim_batch(th, batch_size)
+            if not claims and _my_turn_with_work_left(th):
+                # Our statement's snapshot predated the batch another sweep just committed (it saw
+                # only steps that sweep had claimed), yet steps are left and the turn is ours now:
+                # claim again with a fresh snapshot rather than leave them to a later sweep.
+                claims, more = claim_batch(th, batch_size)
             t = result.timed("claim", t)
             if not claims:  # nothing left, or all that is left is held by others: the next sweep
                 break
@@ -252,6 +259,18 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
     if result.claimed:
         log.info("deadline sweep %s: %s", result.run, result.as_dict())
     return result
+
+
+def _my_turn_with_work_left(th: Thresholds) -> bool:
+    """PostgreSQL: take the sweeps' turn (tried, never waited for; a sweep holding it goes on to the
+    end itself) and say whether open steps are still waiting. Inside the batch's transaction."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return False  # SQLite: one writer at a time, the claim saw everything
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return False
+    return Deadline.objects.filter(crossed_q(th), status=DeadlineStatus.OPEN, paused_since__isnull=True).exists()
 
 
 def manager_emails() -> list[str]:

@@ -9,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from . import letters, outbox, uploads
+from . import letters, notify, outbox, uploads
 from . import sweep as sweep_mod
 
 log = logging.getLogger(__name__)
@@ -98,3 +98,9 @@ def purge_sent_email_bodies() -> int:
     if purged:
         log.info("purged the bodies of %s sent e-mail(s)", purged)
     return purged
+
+
+@shared_task(acks_late=True)
+def send_status_link(reference: str, email: str) -> None:
+    """/status-link/ hands the look-up here, so the page answers in the same time either way."""
+    notify.send_status_link(reference, email)

@@ -6,14 +6,16 @@ import contextlib
 import importlib.util
 import socket
 import threading
+import time
 
 import dsar.settings
 
 
 @contextlib.contextmanager
-def silent_server():
-    """A local TCP server that accepts every connection, reads nothing and never answers.
-    Yields its port; closes everything on exit."""
+def silent_server(hang_for: float = 60):
+    """A local TCP server that accepts every connection, reads nothing and never answers (for
+    `hang_for` seconds, then it hangs up: a client without a timeout of its own then fails with a
+    different error instead of hanging the test run). Yields its port; closes everything on exit."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -27,8 +29,13 @@ def silent_server():
             try:
                 conn, _ = listener.accept()
             except (TimeoutError, OSError):
-                continue
-            accepted.append(conn)
+                conn = None
+            if conn is not None:
+                accepted.append((time.monotonic(), conn))
+            for opened, old in list(accepted):
+                if time.monotonic() - opened > hang_for:
+                    old.close()
+                    accepted.remove((opened, old))
 
     thread = threading.Thread(target=_accept, daemon=True)
     thread.start()
@@ -37,7 +44,7 @@ def silent_server():
     finally:
         stop.set()
         thread.join()
-        for conn in accepted:
+        for _opened, conn in accepted:
             conn.close()
         listener.close()
 
