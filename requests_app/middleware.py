@@ -75,5 +75,6 @@ class StaffIdleTimeoutMiddleware:
                                        "without activity. Please sign in again.")
                 return redirect(f"{reverse('login')}?next={request.path}")
             request.session[LAST_SEEN] = now
-            request.session.set_expiry(idle)  # the stored session expires too, not only our check
+            # The stored session ends too (later than our check, so that the check can say why).
+            request.session.set_expiry(2 * idle)
         return self.get_response(request)
