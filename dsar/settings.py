@@ -281,7 +281,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner on stderr (management commands print one line)
 AXES_LOCKOUT_CALLABLE = "requests_app.lockout.locked_out"  # a clear page, status 429
-AXES_CLIENT_IP_CALLABLE = "requests_app.ratelimit.client_ip"  # the same trusted header as the rate limits
+AXES_CLIENT_IP_CALLABLE = "requests_app.lockout.client_ip"  # the same trusted header as the rate limits
 
 # Content-Security-Policy (django-csp): only our own scripts, styles and images; no framing.
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": {

@@ -17,8 +17,8 @@ database, claimed with conditional UPDATEs, no locks held between runs):
   sweep never waits on a row a service holds. Due-soon and urgent claims only read their case.
 - Sweeps take turns, one batch at a time (a transaction-level advisory lock, tried, never waited
   for: a sweep that finds another's batch open stops, and that one goes on to the end). A sweep
-  whose claim found nothing only because its snapshot predated another's commit takes the turn
-  and claims again, so concurrent sweeps never all stop with steps left. Two
+  whose claim had candidates but claimed none (its snapshot predated another's commit) claims
+  once more with a fresh snapshot, so concurrent sweeps never all stop with steps left. Two
   sweeps at once could otherwise deadlock: a timed step's service writes every clock of its
   case, one of which the other sweep may hold as a due-soon claim while waiting on ours.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
@@ -157,12 +157,16 @@ def _claim_sql() -> str:
         " FOR UPDATE SKIP LOCKED),"
         f" picked AS (SELECT id FROM {deadlines}"
         " WHERE id = ANY(ARRAY(SELECT id FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
-        f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED)"
-        f" UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
+        f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED),"
+        f" claimed AS (UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
         " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
         # How many candidates there were: a full list means more may wait behind skipped rows.
-        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand)"
+        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n)"
+        # 5. nothing claimed although there were candidates (held by others, or seen in a snapshot
+        #    taken just before another sweep's batch committed): say so, in the same statement.
+        " SELECT * FROM claimed UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " (SELECT count(*) FROM cand) WHERE NOT EXISTS (SELECT 1 FROM claimed)"
     )
 
 
@@ -174,13 +178,16 @@ def _as_datetime(value) -> dt.datetime:
 
 def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
     """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction.
-    Returns the claims and whether more steps may be waiting (a full list of candidates)."""
+    Returns the claims and whether more steps may be waiting (a full list of candidates, or
+    candidates of which none could be claimed)."""
     adapt = connection.ops.adapt_datetimefield_value
     params = {"now": adapt(th.now), "urgent": adapt(th.urgent_at), "soon": adapt(th.soon_at), "limit": limit}
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
     if connection.features.has_select_for_update_skip_locked:  # PostgreSQL: typed values already
+        if rows and rows[0][0] is None:  # nothing claimed: were there candidates all the same?
+            return [], rows[0][8] > 0
         claims = [Claim._make(r[:8]) for r in rows]  # (a batch is thousands of rows: no per-value work)
         more = bool(rows) and rows[0][8] >= limit
     else:  # SQLite: text datetimes, integer booleans; every candidate is claimed
@@ -239,10 +246,11 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
         t = time.perf_counter()
         with transaction.atomic():
             claims, more = claim_batch(th, batch_size)
-            if not claims and _my_turn_with_work_left(th):
-                # Our statement's snapshot predated the batch another sweep just committed (it saw
-                # only steps that sweep had claimed), yet steps are left and the turn is ours now:
-                # claim again with a fresh snapshot rather than leave them to a later sweep.
+            if not claims and more:
+                # Candidates, none claimed: our statement's snapshot may predate the batch another
+                # sweep just committed (it saw only steps that sweep had claimed, while others are
+                # left). Once more, with a fresh snapshot, rather than leave them to a later sweep;
+                # what is still held then (a service's case) is the next sweep's.
                 claims, more = claim_batch(th, batch_size)
             t = result.timed("claim", t)
             if not claims:  # nothing left, or all that is left is held by others: the next sweep
@@ -259,18 +267,6 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
     if result.claimed:
         log.info("deadline sweep %s: %s", result.run, result.as_dict())
     return result
-
-
-def _my_turn_with_work_left(th: Thresholds) -> bool:
-    """PostgreSQL: take the sweeps' turn (tried, never waited for; a sweep holding it goes on to the
-    end itself) and say whether open steps are still waiting. Inside the batch's transaction."""
-    if not connection.features.has_select_for_update_skip_locked:
-        return False  # SQLite: one writer at a time, the claim saw everything
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            return False
-    return Deadline.objects.filter(crossed_q(th), status=DeadlineStatus.OPEN, paused_since__isnull=True).exists()
 
 
 def manager_emails() -> list[str]:

@@ -22,13 +22,14 @@ def postgres_only(on_postgres):
 def test_it_claims_again_when_its_snapshot_predated_another_sweeps_batch(submit, run, manager, monkeypatch):
     """Four sweeps at once: one whose claim statement took its snapshot just before another sweep's
     batch committed sees only steps already claimed and gets nothing, while steps are left and the
-    turn is free. It must take the turn and claim them, not stop (alerts would wait a sweep)."""
+    turn is free. It must claim again, not stop (alerts would wait a sweep)."""
     overdue_cases(submit, run, manager, 4)
     real, calls = sweep.claim_batch, []
 
     def stale_then_real(th, limit):
         calls.append(limit)
-        return ([], False) if len(calls) == 1 else real(th, limit)  # what the stale snapshot returned
+        # What the stale snapshot returned: candidates, of which none could be claimed.
+        return ([], True) if len(calls) == 1 else real(th, limit)
 
     monkeypatch.setattr(sweep, "claim_batch", stale_then_real)
     with time_machine.travel(NOW, tick=False):
