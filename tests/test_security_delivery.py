@@ -181,3 +181,18 @@ def test_it_stores_the_submission_once_when_the_broker_is_out(client, broker_out
     assert DataSubjectRequest.objects.count() == 1
     note = Notification.objects.get()
     assert note.status == NotificationStatus.PENDING and note.kind == "confirm_email"  # flush sends it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_the_submission_when_redis_is_out_as_broker_and_cache_at_once(client, broker_out, settings,
+                                                                              monkeypatch):
+    """Production shares one Redis for both: with it down or hung, the final POST still stores."""
+    from dsar.celery import app
+
+    where = app.conf.broker_url.split("//", 1)[1].rsplit("/", 1)[0]
+    settings.CACHES = production_settings(monkeypatch, REDIS_URL=f"redis://{where}/1", REDIS_TIMEOUT="0.3",
+                                          REDIS_CONNECT_TIMEOUT="0.3").CACHES
+    walk_to_review(client, "DE", ["access"])
+    r = client.post("/request/review/", {"declaration": "on"})
+    assert r.status_code == 302 and r.url.endswith("/request/thank-you/")
+    assert DataSubjectRequest.objects.count() == 1 and Notification.objects.get().status == NotificationStatus.PENDING
