@@ -10,7 +10,7 @@ export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}  # links in e-mails point at
 # Worker and server each run in a process group of their own (set -m), so stopping a group reaches
 # beat, the pool and the autoreloader's child too, and Ctrl-C reaches this script alone.
 set -m
-.venv/bin/celery -A dsar worker --beat -Q celery,timers --concurrency 2 --loglevel INFO \
+.venv/bin/celery -A dsar worker --beat -Q celery,timers,mail --concurrency 2 --loglevel INFO \
   --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
 worker=$!
 server=""

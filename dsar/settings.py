@@ -25,7 +25,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="" if not PRODUCTION else f"https://{ALLOWED_HOSTS[0]}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "requests_app.admin_site.SuperuserAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,7 +100,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Bounded: a Redis that accepts and never answers must not hold a request (rate limits then skip).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+                                      "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0)}}}
 else:
     # File cache: shared across processes so rate limits hold under several workers.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -198,6 +201,10 @@ if env("ANYMAIL_WEBHOOK_SECRET", default=""):
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # filebased backend only
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# Every provider call is bounded: an SMTP server or HTTP API that accepts and never answers must not
+# hold a worker (SMTP: EMAIL_TIMEOUT; anymail's HTTP providers: REQUESTS_TIMEOUT).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", EMAIL_TIMEOUT)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Team <privacy@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 DSAR_TEAM_EMAIL = env("DSAR_TEAM_EMAIL", default="privacy-team@example.com")
@@ -227,6 +234,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = "UTC"
+# The longest a web request or the sweep waits to hand a task to the broker (requests_app/enqueue.py).
+DSAR_PUBLISH_TIMEOUT = env.float("DSAR_PUBLISH_TIMEOUT", default=2.0)
 # One queue name per deployment (or per test run sharing a Redis): workers only take their own tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 # Timed work (deadline sweep, outbox flush, e-mail sends) has a queue of its own, so a pile of PDF
@@ -268,6 +277,10 @@ DSAR_URGENT_DAYS = env.int("DSAR_URGENT_DAYS", default=2)
 DSAR_STATUS_LINK_MAX_AGE_DAYS = env.int("DSAR_STATUS_LINK_MAX_AGE_DAYS", default=800)  # ≥ 24 months (11 CCR §7101)
 DSAR_RATE_LIMIT_PER_IP = env("DSAR_RATE_LIMIT_PER_IP", default="10/h")
 DSAR_RATE_LIMIT_PER_EMAIL = env("DSAR_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Behind a reverse proxy: the META key of the header it sets to the client's address (e.g. HTTP_X_REAL_IP,
+# or HTTP_X_FORWARDED_FOR with the number of proxies in front of the app); empty: REMOTE_ADDR.
+DSAR_CLIENT_IP_HEADER = env("DSAR_CLIENT_IP_HEADER", default="")
+DSAR_TRUSTED_PROXY_COUNT = env.int("DSAR_TRUSTED_PROXY_COUNT", default=1)
 # Letterheads per controller key of the regime registry. Names, registration number and address are
 # those of the AliExpress privacy policy (31 Oct 2024): top of the document and sections J, K, L, M;
 # contact details from its section P. The policy gives no address for the US buyers' entity, so
@@ -329,7 +342,10 @@ CELERY_BEAT_SCHEDULE.update({
 })
 
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Trust X-Forwarded-Proto only behind a proxy that sets it (DSAR_TRUST_X_FORWARDED_PROTO=true):
+    # gunicorn exposed directly would let any client claim https.
+    if env.bool("DSAR_TRUST_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -350,3 +366,49 @@ DSAR_VENDOR_LINK_DAYS = env.int("DSAR_VENDOR_LINK_DAYS", default=14)
 DSAR_PACKAGE_DAYS = env.int("DSAR_PACKAGE_DAYS", default=30)  # how long the requester may download the package
 DSAR_PACKAGE_CODE_MINUTES = env.int("DSAR_PACKAGE_CODE_MINUTES", default=15)
 DSAR_EXPORT_MAX_UNZIPPED_BYTES = env.int("DSAR_EXPORT_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)
+# --- security and reliability (issue 10) -------------------------------------------------------------
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "requests_app.middleware.RequestGuardMiddleware")  # body cap, NUL in query: before any view
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "requests_app.middleware.StaffIdleTimeoutMiddleware")
+MIDDLEWARE += [
+    "requests_app.middleware.PrivacyHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+INSTALLED_APPS += ["axes", "csp"]
+DSAR_MAX_REQUEST_BYTES = env.int("DSAR_MAX_REQUEST_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # all parts together
+DSAR_STAFF_IDLE_MINUTES = env.int("DSAR_STAFF_IDLE_MINUTES", default=30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sent e-mails keep their addresses and metadata; their bodies (status links valid for 800 days) go.
+DSAR_PURGE_SENT_EMAIL_BODIES_DAYS = env.int("DSAR_PURGE_SENT_EMAIL_BODIES_DAYS", default=30)
+
+# Brute force on /accounts/login/ and /admin/login/ (django-axes): lock the account and, separately,
+# the client address after DSAR_LOGIN_FAILURE_LIMIT failures, for DSAR_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["requests_app.lockout.LockoutBackend", *AUTHENTICATION_BACKENDS]  # model (+ OIDC)
+AXES_FAILURE_LIMIT = env.int("DSAR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("DSAR_LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on stderr (management commands print one line)
+AXES_LOCKOUT_CALLABLE = "requests_app.lockout.locked_out"  # a clear page, status 429
+AXES_CLIENT_IP_CALLABLE = "requests_app.lockout.client_ip"  # the same trusted header as the rate limits
+
+# Content-Security-Policy (django-csp): only our own scripts, styles and images; no framing.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"], "connect-src": ["'self'"], "object-src": ["'none'"], "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"], "form-action": ["'self'"],
+}}
+DSAR_PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
+                           "browsing-topics=()")
+
+# Deliveries have a queue of their own: a slow or hung mail provider holds only the mail workers,
+# never the one that runs the sweep (docker-compose: worker -Q celery,timers and mail -Q mail).
+DSAR_MAIL_QUEUE = env("CELERY_MAIL_QUEUE", default="mail")
+CELERY_TASK_ROUTES.update({f"requests_app.tasks.{name}": {"queue": DSAR_MAIL_QUEUE}
+                           for name in ("flush_outbox", "send_notification", "purge_sent_email_bodies",
+                                        "send_status_link")})
+CELERY_BEAT_SCHEDULE["purge-sent-email-bodies"] = {
+    "task": "requests_app.tasks.purge_sent_email_bodies", "schedule": crontab(hour=3, minute=37),
+    "options": {"expires": 6 * 3600}}

@@ -7,6 +7,7 @@ Labels are translated when the form is built, i.e. in the language of the reques
 from __future__ import annotations
 
 import gettext as py_gettext
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -74,8 +75,25 @@ class Honeypot(forms.CharField):
                          widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
 
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def single_line(value: str) -> str:
+    """Line breaks and other control characters become one space: a name typed into a one-line
+    field must not start a new line in the e-mails and letters that quote it."""
+    return " ".join(_LINE_BREAKS.sub(" ", value).split())
+
+
 class PublicForm(forms.Form):
-    """A form whose errors are also listed in the summary at the top of the page."""
+    """A form whose errors are also listed in the summary at the top of the page. Every field that
+    is not a text area is single-line: whatever was posted, CR/LF never reach the case."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str) and not isinstance(field.widget, forms.Textarea):
+                self.cleaned_data[name] = single_line(value)
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor id, message) for the summary at the top of the page, in field order."""

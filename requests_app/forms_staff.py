@@ -22,6 +22,7 @@ from . import regimes as R
 from .calculator_choices import jurisdiction_groups, request_type_groups
 from .models import OPEN_STATES, AppealState, Awaiting, State
 from .selectors import QueueFilters
+from .uploads import check_upload
 
 # --- the queue --------------------------------------------------------------------------------------
 
@@ -241,6 +242,10 @@ class ReceiveReplyForm(ArrivalForm):
     message = _text(_("The requester's answer (received by post, phone or e-mail)"), rows=3, required=False)
     upload = forms.FileField(required=False, label=_("Document received"))
     arrival_label = _("When did the answer arrive?")
+
+    def clean_upload(self):
+        file = self.cleaned_data.get("upload")
+        return check_upload(file, purpose="document") if file else None  # the public form's check
 
     def clean(self):
         data = super().clean()

@@ -5,8 +5,8 @@ context (the decision, and a snapshot of the case's dates taken at that moment),
 by the worker after commit with WeasyPrint, stored with its SHA-256 and never changed again:
 a correction is a new letter that names the one it replaces. Every issue and download is audited.
 
-Views use `open_for_download` (staff and the requester's status page) and staff use
-`issue_correction`; both live here so the audit trail is written in one place.
+Views use `open_for_download` (staff and the requester's status page); a correction is the use
+case `services.issue_correction` (it e-mails the requester, which this module does not do).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.html import strip_spaces_between_tags
 from django.utils.translation import pgettext
 
+from . import enqueue
 from . import regimes as R
 from .clocks import local_date
 from .models import Deadline, DeadlineStatus, Event, Letter, LetterStatus
@@ -161,18 +162,14 @@ def controller_key(case) -> str:
 
 
 def publish(letter_id: int) -> None:
-    from .tasks import render_letter_task
-
-    try:
-        render_letter_task.delay(letter_id)
-    except Exception:  # broker down: flush_outbox renders pending letters later
-        log.warning("broker unavailable; letter %s waits to be rendered", letter_id, exc_info=True)
+    # Broker down or silent: render_pending_letters renders it later (enqueue never raises).
+    enqueue.render_letter(letter_id)
 
 
 @transaction.atomic
-def issue_correction(letter: Letter, reason: str, *, user=None, changes: dict | None = None) -> Letter:
+def correct_letter(letter: Letter, reason: str, *, user=None, changes: dict | None = None) -> Letter:
     """Correct an issued letter: the original stays as it was sent; a new letter of the same kind
-    says what it replaces and why, and is e-mailed to the requester like any other letter."""
+    says what it replaces and why. `services.issue_correction` also e-mails it to the requester."""
     if not reason.strip():
         raise ValueError("A correction must say what was wrong.")
     if user is not None and not user.has_perm("requests_app.work_case"):
@@ -197,9 +194,6 @@ def issue_correction(letter: Letter, reason: str, *, user=None, changes: dict | 
                          reason=reason, public=True,
                          data={"letter": new.pk, "corrects": letter.pk, "kind": letter.kind,
                                "changed": sorted(changes or {})})
-    from .services import notify_requester  # services imports this module
-
-    notify_requester(case, "letter", letter=new, letter_kind=letter.kind)
     return new
 
 

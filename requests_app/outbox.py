@@ -16,6 +16,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import enqueue, letters
 from .models import LetterStatus, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ MAX_ATTEMPTS = 12  # ≈ 6 hours of provider outage before a message is given up
 BACKOFF_BASE_SECONDS = 60  # 1, 2, 4, 8 … minutes between attempts
 BACKOFF_MAX_SECONDS = 3600  # … but never more than an hour: deadline alerts must not wait for days
 LETTER_WAIT_SECONDS = 60  # a message whose letter is still rendering is looked at again after this
+WAITING_FOR_LETTER = "waiting for its letter to be rendered"
+SEND_LEASE_MIN_SECONDS = 120  # see send_lease()
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -104,22 +107,27 @@ def queue_emails(messages: list[dict]) -> list[Notification]:
 
 
 def publish(notification_id: int) -> None:
-    from .tasks import send_notification
+    # Broker down or silent: the row stays pending and flush_outbox sends it later (never raises).
+    enqueue.send_notification(notification_id)
 
-    try:
-        send_notification.delay(notification_id)
-    except Exception:  # broker down: the row stays pending and flush_outbox sends it later
-        log.warning("broker unavailable; notification %s stays in the outbox", notification_id, exc_info=True)
+
+def send_lease() -> dt.timedelta:
+    """How long a message being sent is left alone by every other worker and flush: longer than any
+    provider call can last (EMAIL_TIMEOUT bounds SMTP and the HTTP providers' calls)."""
+    return dt.timedelta(seconds=max(SEND_LEASE_MIN_SECONDS, 3 * settings.EMAIL_TIMEOUT))
 
 
 def deliver(notification_id: int) -> str:
-    """Send one pending notification. Idempotent: a sent row is never sent again, and the row lock
-    (skip_locked) keeps two workers from sending it at once. At-least-once: a worker killed after the
-    provider accepted the message but before the commit sends it again on the next flush."""
+    """Send one pending notification. Idempotent: a sent row is never sent again. The row is
+    claimed in a short transaction (row lock with skip_locked, then `next_attempt_at` pushed past
+    the send lease, so no other worker or flush takes it); the provider call runs with no
+    transaction or lock held, so a slow or hung provider never holds the database. At-least-once:
+    a worker killed after the provider accepted the message but before the outcome was written
+    sends it again once the lease has run out."""
     now = timezone.now()
     with transaction.atomic():
         note = (Notification.objects.select_for_update(skip_locked=True)
-                .filter(pk=notification_id, status=NotificationStatus.PENDING).first())
+                .filter(pk=notification_id, status=NotificationStatus.PENDING, next_attempt_at__lte=now).first())
         if note is None:
             return "not-pending"
         if note.letter_id and note.letter.status == LetterStatus.FAILED:
@@ -131,7 +139,8 @@ def deliver(notification_id: int) -> str:
         if note.letter_id and note.letter.status != LetterStatus.ISSUED:
             # render_letter_task sends it once the letter is rendered; flush_outbox looks again later.
             note.next_attempt_at = now + dt.timedelta(seconds=LETTER_WAIT_SECONDS)
-            note.save(update_fields=["next_attempt_at"])
+            note.last_error = WAITING_FOR_LETTER
+            note.save(update_fields=["next_attempt_at", "last_error"])
             return "waiting-for-letter"
         message = EmailMultiAlternatives(note.subject, note.body_text, settings.DEFAULT_FROM_EMAIL, note.to)
         if note.body_html:
@@ -143,40 +152,56 @@ def deliver(notification_id: int) -> str:
             for name, content, mime in letter_extras(letter):
                 message.attach(name, content, mime)
         note.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # provider down or refusing: back off and retry
-            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if note.attempts >= MAX_ATTEMPTS or _is_permanent(exc):
-                note.status = NotificationStatus.FAILED
-                log.error("notification %s gave up after %s attempts: %s", note.pk, note.attempts, note.last_error)
-            else:
-                log.warning("sending notification %s failed (attempt %s): %s", note.pk, note.attempts,
-                            note.last_error)
-            note.next_attempt_at = now + backoff(note.attempts)
-            note.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return "failed"
-        status = getattr(message, "anymail_status", None)
-        note.provider_message_id = (getattr(status, "message_id", None) or "")[:200] if status else ""
-        note.status = NotificationStatus.SENT
-        note.sent_at = timezone.now()
-        note.last_error = ""
-        note.save(update_fields=["attempts", "status", "sent_at", "provider_message_id", "last_error"])
-        return "sent"
+        note.next_attempt_at = now + send_lease()  # claimed: nobody else sends it while we do
+        if note.last_error == WAITING_FOR_LETTER:
+            note.last_error = ""
+        note.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+    mine = Notification.objects.filter(pk=note.pk, status=NotificationStatus.PENDING, attempts=note.attempts)
+    try:
+        message.send()
+    except Exception as exc:  # provider down or refusing: back off and retry
+        note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        status = NotificationStatus.PENDING
+        if note.attempts >= MAX_ATTEMPTS or _is_permanent(exc):
+            status = NotificationStatus.FAILED
+            log.error("notification %s gave up after %s attempts: %s", note.pk, note.attempts, note.last_error)
+        else:
+            log.warning("sending notification %s failed (attempt %s): %s", note.pk, note.attempts,
+                        note.last_error)
+        mine.update(last_error=note.last_error, status=status, next_attempt_at=now + backoff(note.attempts))
+        return "failed"
+    status = getattr(message, "anymail_status", None)
+    mine.update(status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="",
+                provider_message_id=(getattr(status, "message_id", None) or "")[:200] if status else "")
+    return "sent"
 
 
 def letter_extras(letter) -> list[tuple[str, bytes, str]]:
     """Files that travel with a letter (the data of an access response)."""
-    from . import letters
-
     return letters.attachments_for(letter)
 
 
 def waiting_for_letter(letter_id: int) -> list[int]:
-    return list(Notification.objects.filter(letter_id=letter_id, status=NotificationStatus.PENDING)
-                .values_list("pk", flat=True))
+    """The messages that waited for this letter, made due now (the letter is ready). A message that
+    a worker is sending (its lease) is left alone."""
+    waiting = Notification.objects.filter(letter_id=letter_id, status=NotificationStatus.PENDING)
+    waiting.filter(last_error=WAITING_FOR_LETTER).update(next_attempt_at=timezone.now())
+    return list(waiting.filter(next_attempt_at__lte=timezone.now()).values_list("pk", flat=True))
 
 
 def due_ids(limit: int = 500) -> list[int]:
     return list(Notification.objects.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=timezone.now())
                 .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+PURGED = "[removed after the retention period; the letter and the audit trail keep what was said]"
+
+
+def purge_sent_bodies(days: int | None = None) -> int:
+    """Blank the bodies of e-mails sent more than `days` ago (DSAR_PURGE_SENT_EMAIL_BODIES_DAYS):
+    they carry status links valid for 800 days and personal data that the case already keeps.
+    Kind, recipients, subject and dates stay as the record that the e-mail went out."""
+    days = settings.DSAR_PURGE_SENT_EMAIL_BODIES_DAYS if days is None else days
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    return (Notification.objects.filter(status=NotificationStatus.SENT, sent_at__lt=cutoff)
+            .exclude(body_text=PURGED).update(body_text=PURGED, body_html=""))

@@ -16,7 +16,9 @@ database, claimed with conditional UPDATEs, no locks held between runs):
   clock: a case a service holds is skipped by this sweep and claimed by the next one, so the
   sweep never waits on a row a service holds. Due-soon and urgent claims only read their case.
 - Sweeps take turns, one batch at a time (a transaction-level advisory lock, tried, never waited
-  for: a sweep that finds another's batch open stops, and that one goes on to the end). Two
+  for: a sweep that finds another's batch open stops, and that one goes on to the end). A sweep
+  whose claim had candidates but claimed none (its snapshot predated another's commit) claims
+  once more with a fresh snapshot, so concurrent sweeps never all stop with steps left. Two
   sweeps at once could otherwise deadlock: a timed step's service writes every clock of its
   case, one of which the other sweep may hold as a due-soon claim while waiting on ours.
 - A clock that jumped several thresholds at once (a sweep missed for days, a moved clock) is
@@ -51,7 +53,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import hooks
+from . import hooks, services
 from . import regimes as R
 from .models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus, Event, State
 from .outbox import queue_emails
@@ -156,12 +158,16 @@ def _claim_sql() -> str:
         " FOR UPDATE SKIP LOCKED),"
         f" picked AS (SELECT id FROM {deadlines}"
         " WHERE id = ANY(ARRAY(SELECT id FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
-        f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED)"
-        f" UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
+        f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED),"
+        f" claimed AS (UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
         " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
         # How many candidates there were: a full list means more may wait behind skipped rows.
-        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand)"
+        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n)"
+        # 5. nothing claimed although there were candidates (held by others, or seen in a snapshot
+        #    taken just before another sweep's batch committed): say so, in the same statement.
+        " SELECT * FROM claimed UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " (SELECT count(*) FROM cand) WHERE NOT EXISTS (SELECT 1 FROM claimed)"
     )
 
 
@@ -173,13 +179,16 @@ def _as_datetime(value) -> dt.datetime:
 
 def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
     """Claim up to `limit` threshold steps, most urgent first. Call inside a transaction.
-    Returns the claims and whether more steps may be waiting (a full list of candidates)."""
+    Returns the claims and whether more steps may be waiting (a full list of candidates, or
+    candidates of which none could be claimed)."""
     adapt = connection.ops.adapt_datetimefield_value
     params = {"now": adapt(th.now), "urgent": adapt(th.urgent_at), "soon": adapt(th.soon_at), "limit": limit}
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
     if connection.features.has_select_for_update_skip_locked:  # PostgreSQL: typed values already
+        if rows and rows[0][0] is None:  # nothing claimed: were there candidates all the same?
+            return [], rows[0][8] > 0
         claims = [Claim._make(r[:8]) for r in rows]  # (a batch is thousands of rows: no per-value work)
         more = bool(rows) and rows[0][8] >= limit
     else:  # SQLite: text datetimes, integer booleans; every candidate is claimed
@@ -238,6 +247,12 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
         t = time.perf_counter()
         with transaction.atomic():
             claims, more = claim_batch(th, batch_size)
+            if not claims and more:
+                # Candidates, none claimed: our statement's snapshot may predate the batch another
+                # sweep just committed (it saw only steps that sweep had claimed, while others are
+                # left). Once more, with a fresh snapshot, rather than leave them to a later sweep;
+                # what is still held then (a service's case) is the next sweep's.
+                claims, more = claim_batch(th, batch_size)
             t = result.timed("claim", t)
             if not claims:  # nothing left, or all that is left is held by others: the next sweep
                 break
@@ -376,8 +391,6 @@ def expire_window(claim: Claim) -> tuple[str, bool]:
     """Run the step that follows an expired window. Returns (error, whether the case was closed).
     An error is rolled back to a savepoint so the rest of the batch (and its alerts) still
     commits, and the team is told in its digest."""
-    from . import services
-
     try:
         with transaction.atomic():
             deadline = Deadline.objects.select_related("case").get(pk=claim.deadline_id)

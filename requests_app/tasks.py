@@ -1,14 +1,15 @@
 """Celery tasks: thin wrappers that load ids and call plain functions. All idempotent, acked late
 (settings: a task whose worker dies is redelivered; running it twice does no harm).
 
-Queues (settings.CELERY_TASK_ROUTES): the timed work — the deadline sweep, the outbox flush and
-e-mail sends — runs on the `timers` queue, so a pile of PDF letters to render (default queue)
-never delays an alert. Workers consume both (`celery -A dsar worker -Q celery,timers`)."""
+Queues (settings.CELERY_TASK_ROUTES): the deadline sweep runs on the `timers` queue, so a pile of
+PDF letters to render (default queue) never delays an alert; e-mail sends and the outbox flush run
+on the `mail` queue, served by workers of their own, so a slow or hung mail provider never delays
+the sweep either (`celery -A dsar worker -Q celery,timers` and `celery -A dsar worker -Q mail`)."""
 import logging
 
 from celery import shared_task
 
-from . import letters, outbox, uploads
+from . import letters, notify, outbox, uploads
 from . import sweep as sweep_mod
 
 log = logging.getLogger(__name__)
@@ -88,3 +89,18 @@ def purge_pending_uploads() -> int:
     if removed:
         log.info("purged %s abandoned upload(s)", removed)
     return removed
+
+
+@shared_task(acks_late=True)
+def purge_sent_email_bodies() -> int:
+    """Blank the bodies of e-mails sent longer ago than the retention setting (beat: daily)."""
+    purged = outbox.purge_sent_bodies()
+    if purged:
+        log.info("purged the bodies of %s sent e-mail(s)", purged)
+    return purged
+
+
+@shared_task(acks_late=True)
+def send_status_link(reference: str, email: str) -> None:
+    """/status-link/ hands the look-up here, so the page answers in the same time either way."""
+    notify.send_status_link(reference, email)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
@@ -25,7 +26,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .services import Upload
+
+@dataclass
+class Upload:
+    name: str
+    content: bytes
+    content_type: str
+
 
 ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 PENDING_DIR = "pending-uploads"
@@ -40,19 +47,19 @@ def _limit_text(limit: int) -> str:
     return f"{limit // mb} MB" if limit % mb == 0 else filesizeformat(limit)
 
 
-def check_upload(file, purpose: str = "document") -> Upload:
-    """Validate an UploadedFile and return it as a services.Upload, or raise ValidationError."""
-    limit = max_bytes()
-    too_large = ValidationError(
+def _too_large(limit: int) -> ValidationError:
+    return ValidationError(
         _("This file is larger than %(limit)s. Please upload a smaller scan or photo.") % {"limit": _limit_text(limit)},
         code="too_large",
     )
-    if file.size is not None and file.size > limit:
-        raise too_large
-    file.seek(0)
-    content = file.read(limit + 1)
-    if len(content) > limit:  # the reported size was missing or wrong: trust what we read
-        raise too_large
+
+
+def check_content(content: bytes, purpose: str = "document") -> Upload:
+    """The one check every stored file passes (public form, status page, staff, services): not
+    empty, within the limit, and a PDF, PNG or JPEG by its magic bytes. Raises ValidationError."""
+    limit = max_bytes()
+    if len(content) > limit:
+        raise _too_large(limit)
     if not content:
         raise ValidationError(_("The file is empty."), code="empty")
     kind = filetype.guess(content)
@@ -63,6 +70,15 @@ def check_upload(file, purpose: str = "document") -> Upload:
             code="bad_type",
         )
     return Upload(name=f"{purpose}.{ALLOWED[kind.mime]}", content=content, content_type=kind.mime)
+
+
+def check_upload(file, purpose: str = "document") -> Upload:
+    """Validate an UploadedFile and return it as an Upload, or raise ValidationError."""
+    limit = max_bytes()
+    if file.size is not None and file.size > limit:
+        raise _too_large(limit)  # the size cap handler kept none of it: never "empty"
+    file.seek(0)
+    return check_content(file.read(limit + 1), purpose)
 
 
 # --- parking an upload between form steps --------------------------------------------------------

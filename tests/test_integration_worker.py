@@ -61,6 +61,7 @@ def worker(redis_url, tmp_path, transactional_db):
     mail_dir.mkdir()
     log_path = tmp_path / "worker.log"
     queue, timers = f"dsar-it-{uuid.uuid4().hex}", f"dsar-it-timers-{uuid.uuid4().hex}"
+    mail = f"dsar-it-mail-{uuid.uuid4().hex}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dsar.settings",
@@ -69,7 +70,8 @@ def worker(redis_url, tmp_path, transactional_db):
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "CELERY_QUEUE": queue,  # runs sharing this Redis never take each other's tasks
-        "CELERY_TIMERS_QUEUE": timers,  # the sweep, the outbox flush and e-mail sends (settings)
+        "CELERY_TIMERS_QUEUE": timers,  # the sweep (settings)
+        "CELERY_MAIL_QUEUE": mail,  # the outbox flush and e-mail sends
         "DSAR_SWEEP_SECONDS": "2",
         "DSAR_OUTBOX_FLUSH_SECONDS": "5",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -79,7 +81,7 @@ def worker(redis_url, tmp_path, transactional_db):
         "ANYMAIL_ESP": "",
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
-    cmd = [sys.executable, "-m", "celery", "-A", "dsar", "worker", "--beat", "-Q", f"{queue},{timers}",
+    cmd = [sys.executable, "-m", "celery", "-A", "dsar", "worker", "--beat", "-Q", f"{queue},{timers},{mail}",
            "--pool", "solo", "--loglevel", "INFO", "--schedule", str(tmp_path / "celerybeat-schedule"),
            "--hostname", f"it-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle"]
     with open(log_path, "wb") as log:

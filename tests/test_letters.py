@@ -354,7 +354,7 @@ def test_a_correction_is_a_new_letter_that_names_the_old_one(submit, run, manage
     case = denied(submit, run, manager, "DE", "en")
     original = last_letter(case, "denial")
     mail.outbox.clear()
-    corrected = run(letters.issue_correction, original, "The reasons named the wrong account.", user=manager,
+    corrected = run(services.issue_correction, original, "The reasons named the wrong account.", user=manager,
                     changes={"reasons": "We hold no account under ana@example.com."})
     assert corrected.pk != original.pk and corrected.kind == "denial"
     original.refresh_from_db()

@@ -17,7 +17,9 @@ from requests_app.models import Letter, LetterStatus, Notification, Notification
 from .test_outbox import broker_unreachable
 
 T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)
-TIMED = ("requests_app.tasks.sweep", "requests_app.tasks.flush_outbox", "requests_app.tasks.send_notification")
+TIMED = ("requests_app.tasks.sweep",)
+MAIL = ("requests_app.tasks.flush_outbox", "requests_app.tasks.send_notification",
+        "requests_app.tasks.purge_sent_email_bodies")
 
 
 def queue_of(task_name: str) -> str:
@@ -27,10 +29,14 @@ def queue_of(task_name: str) -> str:
     return app.amqp.router.route({}, task_name)["queue"].name
 
 
-def test_timed_work_runs_on_the_timers_queue_and_letters_on_the_default_queue():
+def test_timed_work_runs_on_the_timers_queue_mail_on_its_own_and_letters_on_the_default_queue():
     assert django_settings.DSAR_TIMERS_QUEUE == "timers"
     for name in TIMED:
         assert queue_of(name) == "timers", name
+    # Deliveries on a queue of their own: a hung mail provider never holds the sweep's worker.
+    assert django_settings.DSAR_MAIL_QUEUE == "mail"
+    for name in MAIL:
+        assert queue_of(name) == "mail", name
     default = django_settings.CELERY_TASK_DEFAULT_QUEUE
     assert default == "celery"
     for name in ("requests_app.tasks.render_letter_task", "requests_app.tasks.render_pending_letters",
@@ -58,13 +64,15 @@ def test_beat_schedule(settings):
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
 
 
-@pytest.mark.parametrize("path, pattern", [
-    ("run.sh", r"celery -A dsar worker --beat -Q celery,timers "),
-    ("docker-compose.yml", r"command: celery -A dsar worker -Q celery,timers "),
+@pytest.mark.parametrize("path, patterns", [
+    ("run.sh", [r"celery -A dsar worker --beat -Q celery,timers,mail "]),
+    # In production the mail queue has workers of its own, so a hung provider never holds the sweep.
+    ("docker-compose.yml", [r"command: celery -A dsar worker -Q celery,timers ", r"command: celery -A dsar worker -Q mail "]),
 ])
-def test_the_workers_we_ship_consume_both_queues(path, pattern):
+def test_the_workers_we_ship_consume_every_queue(path, patterns):
     text = (django_settings.BASE_DIR / path).read_text()
-    assert re.search(pattern, text), f"{path}: the worker must consume celery and timers"
+    for pattern in patterns:
+        assert re.search(pattern, text), f"{path}: the workers must consume celery, timers and mail"
 
 
 def test_the_timers_flush_leaves_letters_to_the_default_queue(submit, run):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -41,6 +42,8 @@ from ..forms import (
 )
 from ..models import DataSubjectRequest, State
 from ..tokens import AGENT_PERMISSION, CONFIRM, MAX_AGE, STATUS, BadToken, read_expired_token, read_token
+
+log = logging.getLogger(__name__)
 
 SESSION_KEY = "dsar_form"
 GPC_SESSION_KEY = "dsar_gpc"
@@ -314,7 +317,7 @@ def review(request):
             gate = hooks.submission_gate_url(request, email, data["request_types"])
             if gate:
                 return redirect(gate)
-            if not ratelimit.allow(request, "submit", email=email):
+            if not ratelimit.allow(request, "submit", email=email, emails=[identity.get("agent_email", "")]):
                 form.add_error(None, _("You have sent many requests in a short time. Your answers are kept: "
                                        "please try again in an hour."))
                 status = 429
@@ -369,11 +372,18 @@ def _claim_submission(request) -> bool:
     seconds, so a different request from the same browser goes through."""
     if not request.session.session_key:
         request.session.save()
-    return cache.add(_submission_key(request), 1, timeout=10)
+    try:
+        return cache.add(_submission_key(request), 1, timeout=10)
+    except Exception:  # noqa: BLE001 - cache down: store the request (the session's done-marker still guards)
+        log.warning("double-submit guard skipped: the cache is unavailable", exc_info=True)
+        return True
 
 
 def _release_submission(request) -> None:
-    cache.delete(_submission_key(request))
+    try:
+        cache.delete(_submission_key(request))
+    except Exception:  # noqa: BLE001 - the claim expires by itself
+        log.warning("could not release the double-submit guard: the cache is unavailable", exc_info=True)
 
 
 def _submission_key(request) -> str:

@@ -203,9 +203,10 @@ class Action:
 
 
 def _upload(f) -> services.Upload | None:
+    """The form's checked Upload (ReceiveReplyForm.clean_upload), named as the staff member's file."""
     if not f:
         return None
-    return services.Upload(f.name, f.read(), f.content_type or "application/octet-stream")
+    return services.Upload(getattr(f, "name", "document"), f.content, f.content_type)
 
 
 def _run_verify(case, user, d, form):
@@ -795,6 +796,8 @@ def metrics(request):
     try:
         year = int(request.GET.get("year") or this_year)  # the year in progress, not last year's zeros
     except ValueError:
+        year = this_year
+    if not 1 <= year <= 9998:  # a date must exist: year=-1 or 10000 would fail deep in the query
         year = this_year
     # Every year from the first CCPA request to this one (no gaps), whichever is chosen.
     first = min(selectors.ccpa_metric_years() + [year, this_year])
