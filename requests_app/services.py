@@ -480,7 +480,7 @@ def add_attachment(case, kind: str, upload: Upload, user=None, *, data: dict | N
     from django.core.files.base import ContentFile
 
     # Every path that stores a file passes the same check (ValidationError rolls the caller back).
-    upload = Upload(upload.name, upload.content, uploads.check_content(upload.content).content_type)
+    upload = uploads.check_stored(upload)
     att = Attachment(case=case, kind=kind, original_name=upload.name[:255], content_type=upload.content_type,
                      size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=user)
     att.file.save(upload.name, ContentFile(upload.content), save=False)

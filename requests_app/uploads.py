@@ -34,6 +34,13 @@ class Upload:
     content_type: str
 
 
+@dataclass
+class Record(Upload):
+    """A file the product itself received as a record, not a document a person chose to upload:
+    the raw e-mail an inbox message came in (message/rfc822), an agent's signed DRP request. Its
+    type is what it is; only the size limit applies."""
+
+
 ALLOWED = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 PENDING_DIR = "pending-uploads"
 
@@ -70,6 +77,16 @@ def check_content(content: bytes, purpose: str = "document") -> Upload:
             code="bad_type",
         )
     return Upload(name=f"{purpose}.{ALLOWED[kind.mime]}", content=content, content_type=kind.mime)
+
+
+def check_stored(upload: Upload) -> Upload:
+    """What add_attachment stores: a person's upload passes check_content (type by content);
+    a Record only the size limit."""
+    if isinstance(upload, Record):
+        if len(upload.content) > max_bytes():
+            raise _too_large(max_bytes())
+        return upload
+    return Upload(upload.name, upload.content, check_content(upload.content).content_type)
 
 
 def check_upload(file, purpose: str = "document") -> Upload:

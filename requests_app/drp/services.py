@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from nacl.utils import random as nacl_random
 
+from requests_app.uploads import Record
+
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.models import Awaiting, DeadlineStatus, Filer, State
@@ -202,7 +204,7 @@ def _file(agent, obj, body, digest, agent_request_id, claims, target, callback, 
             phone=str(claims.get("phone_number") or "")[:40], details=details, filer=Filer.AGENT,
             agent_name=agent.name, agent_email=agent.contact_email, agent_organisation=agent.name,
             # The agent's signed request is its evidence of the consumer's permission (11 CCR §7063(a)).
-            authorisation=core.Upload(name="drp-signed-request.b64", content=body, content_type="text/plain"),
+            authorisation=Record(name="drp-signed-request.b64", content=body, content_type="text/plain"),
         )
     except (ValidationError, core.ServiceError) as exc:
         raise P.DrpError(400, _message(exc)) from None

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from requests_app import services as core
 from requests_app import uploads
+from requests_app.uploads import Record
 from requests_app.models import OPEN_STATES, SELF_SERVICE_CHANNELS, Attachment, Channel, DataSubjectRequest
 from requests_app.outbox import queue_email
 
@@ -142,7 +143,7 @@ def _copy_message(message: InboundMessage, case, user, skip=None) -> list[str]:
         with message.eml:
             content = message.eml.read()
         core.add_attachment(case, Attachment.Kind.INFORMATION,
-                            core.Upload(f"message-{message.public_id.hex[:8]}.eml", content, "message/rfc822"),
+                            Record(f"message-{message.public_id.hex[:8]}.eml", content, "message/rfc822"),
                             user=user)
     refused = []
     for att, upload in _checked_attachments(message):
