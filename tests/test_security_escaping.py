@@ -21,6 +21,7 @@ def case(run, manager, now):
                requester_email="ana@example.com", filer="agent", agent_email="agent@example.com",
                authorisation=services.Upload("a.pdf", PDF, "application/pdf"), **FIELDS)[0]
     run(services.confirm_email, case)
+    run(services.confirm_agent_permission, case)  # the consumer's own word (11 CCR §7063(a))
     run(services.verify_identity, case, manager, method="account login")
     return case
 

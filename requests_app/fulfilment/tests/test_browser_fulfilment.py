@@ -104,7 +104,8 @@ def test_vendor_upload_preview_decision_and_requester_download(live_server, brow
     manifest = check_manifest(preview)
     assert [s["name"] for s in manifest["systems"]] == ["Accounts", "Courier"]
     staff.click("#act-fulfil summary")
-    staff.click("#act-fulfil button[type=submit]")
+    staff.click("#act-fulfil button[name=preview]")  # every decision shows its letter first
+    staff.click("#letter-preview button:has-text('Issue this letter')")
     staff.wait_for_selector(".messages li")
     assert "fulfilled" in staff.inner_text(".messages")
     package = AccessPackage.objects.get(case=case)
