@@ -69,11 +69,6 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-EVENT_COLUMNS = [f"case__{f}" for f in ("id", "reference")] + [
-    "id", "case_id", "appeal_id", "actor_label", "kind", "from_state", "to_state", "reason", "data", "public",
-    "created_at"]
-
-
 class CaseEventSerializer(EventSerializer):
     class Meta(EventSerializer.Meta):
         fields = [f for f in EventSerializer.Meta.fields if f != "case_reference"]

@@ -325,7 +325,7 @@ class EventList(ApiView):
         settle = dt.timedelta(seconds=getattr(settings, "API_EVENTS_SETTLE_SECONDS", 5))
         qs = (Event.objects.filter(selectors.case_scope(request.user, "case__"),
                                    created_at__lte=timezone.now() - settle)
-              .select_related("case").only(*S.EVENT_COLUMNS).order_by("pk"))
+              .select_related("case").order_by("pk"))
         case = request.query_params.get("case")
         if case:
             if not case.isdigit():
