@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "requests_app.api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "requests_app.models.State",
                             "AppealStateEnum": "requests_app.models.AppealState"},
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -40,7 +39,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   "next_due_at", "next_due_kind", "assignee", "is_repeat", "escalation_level", "version"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_assignee(self, case) -> str | None:
         return case.assignee.get_username() if case.assignee_id else None
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
@@ -18,4 +18,5 @@ urlpatterns = [
     path("v1/events/", views.EventList.as_view(), name="events"),
     path("v1/calculator/", views.Calculator.as_view(), name="calculator"),
     path("v1/metrics/ccpa/", views.Metrics.as_view(), name="metrics"),
+    re_path(r"^v1/", views.not_found),  # unknown API paths get the JSON error too, not an HTML page
 ]

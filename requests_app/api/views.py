@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -105,6 +106,11 @@ def _detail(case, request, status=200, revealed=None):
     case = _detail_queryset().get(pk=case.pk)
     return Response(S.CaseDetailSerializer(case, context={"request": request, "revealed": revealed}).data,
                     status=status)
+
+
+@csrf_exempt  # it changes nothing: a POST to an unknown path gets the same JSON 404
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"code": "not_found", "message": f"No API resource at {request.path}."}, status=404)
 
 
 # --- requests -----------------------------------------------------------------------------------------
