@@ -5,6 +5,7 @@ compared in constant time. A salted slow hash would add nothing: the secret is 2
 not a password a person chose, and a slow hash would cost every API request."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -77,7 +78,11 @@ def check_key(raw: str) -> ApiKey | None:
     return key
 
 
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # the use log has every request; this is the summary
+
+
 def record_use(key: ApiKey, *, method: str, path: str, status: int, ip: str | None) -> None:
     now = timezone.now()
     ApiKeyUse.objects.create(key=key, at=now, method=method[:8], path=path[:255], status=status, ip=ip or None)
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
