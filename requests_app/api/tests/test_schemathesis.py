@@ -2,7 +2,9 @@
 response conforming to the schema. A bounded number of examples keeps it well under a minute."""
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
@@ -23,7 +25,19 @@ CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, conte
 
 
 @pytest.fixture
-def manager_key(db, manager):
+def keep_connection():
+    """Schemathesis calls the WSGI app itself, which closes the database connection at the end of
+    each request (it is not in autocommit inside the test's transaction); Django's test client
+    prevents that the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def manager_key(db, manager, keep_connection):
     client = key_client("fuzz", "manager")
     for jurisdiction in ("US-CA", "DE", "US-CO"):  # ids 1-3 exist, so fuzzed actions reach the services
         services.assign(confirmed(jurisdiction), manager, client.user)
