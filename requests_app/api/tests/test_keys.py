@@ -32,6 +32,8 @@ def test_it_prints_a_new_key_once_and_stores_only_its_hash(db):
     listing = io.StringIO()
     call_command("api_key", "list", stdout=listing)
     assert "ticketing\tanalyst" in listing.getvalue() and raw not in listing.getvalue()
+    call_command("api_key", "revoke", "ticketing", stdout=io.StringIO())
+    assert bearer(raw).get(LIST).status_code == 401
 
 
 def test_it_refuses_wrong_revoked_and_expired_keys_with_a_json_401(db, now):
