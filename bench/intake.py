@@ -3,10 +3,9 @@
 Legs, each filing one US-CA access request per HTTP request:
   (a) the public form's final POST (/request/review/, a session already holding steps 1-4),
   (b) POST /api/v1/requests/ with a manager's API key,
-  (c) a signed Data Rights Protocol request, when the `requests_app.drp` app is installed and
-      provides `requests_app/drp/bench.py` with `prepare(n) -> list[(method, path, headers, body)]`
-      (n ready-to-send signed requests; headers as WSGI environ keys, e.g. HTTP_AUTHORIZATION);
-      otherwise the leg is skipped with a note.
+  (c) a signed Data Rights Protocol 1.0 request (exercise "access", regime ccpa) from an agent
+      registered and paired once, built with the drp app's agent client (PyNaCl); skipped with a
+      note when `requests_app.drp` is not installed.
 The floor, in the same run: a bare Django view (same middleware) inserting one row into a
 one-column table. Legs and floor alternate over several rounds so that load from other processes
 weighs on all alike; each leg's figure is its best round's wall time per request (total wall time
@@ -67,7 +66,8 @@ def setup_django():
     os.environ.update(DEBUG="False", LOG_LEVEL="ERROR", CELERY_TASK_ALWAYS_EAGER="False",
                       CELERY_BROKER_URL="memory://", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
                       DSAR_RATE_LIMIT_PER_IP="100000000/h", DSAR_RATE_LIMIT_PER_EMAIL="100000000/h",
-                      API_RATE_LIMIT="100000000/hour")
+                      API_RATE_LIMIT="100000000/hour", DRP_RATE_LIMIT="100000000/m",
+                      DRP_BUSINESS_ID=os.environ.get("DRP_BUSINESS_ID") or "bench-business")
     import django
 
     django.setup()
@@ -221,17 +221,31 @@ def api_calls(n):
         "requester_email": Counter.email("api")}).encode()) for _ in range(n)]
 
 
+_AGENT = []
+
+
 def drp_calls(n):
-    """None (with the reason) when there is no DRP leg to run."""
+    """Signed DRP 1.0 requests (exercise 'access', regime ccpa) from an agent registered and paired
+    once, through the drp app's own agent client; None (with the reason) without that app."""
     from django.conf import settings
 
-    if "requests_app.drp" not in settings.INSTALLED_APPS or find_spec("requests_app.drp") is None:
+    if "requests_app.drp" not in settings.INSTALLED_APPS or find_spec("requests_app.drp.agent_client") is None:
         return None, "requests_app.drp is not installed"
-    if find_spec("requests_app.drp.bench") is None:
-        return None, "requests_app.drp has no bench.prepare(n) yet"
-    from requests_app.drp import bench as drp_bench
+    from django.test import Client
 
-    return drp_bench.prepare(n), ""
+    from requests_app.drp.agent_client import BenchAgent
+
+    if not _AGENT:
+        agent = BenchAgent.register()
+        paired = agent.pair(Client())
+        assert paired.status_code == 200, paired.content
+        _AGENT.append(agent)
+    agent = _AGENT[0]
+    calls = []
+    for _ in range(n):
+        path, body, headers = agent.exercise_request(exercise="access", regime="ccpa", email=Counter.email("drp"))
+        calls.append(("POST", path, {"CONTENT_TYPE": "text/plain", **headers}, body.encode()))
+    return calls, ""
 
 
 def main():
@@ -247,10 +261,8 @@ def main():
 
         app = get_wsgi_application()
         legs = {"floor": (floor_calls, {201}), "form": (form_calls, {302}), "api": (api_calls, {201})}
-        skipped = ""
-        if drp_calls(1)[0] is None:
-            skipped = drp_calls(1)[1]
-        else:
+        available, skipped = drp_calls(1)
+        if available is not None:
             legs["drp"] = (lambda k: drp_calls(k)[0], {200, 201})
         for name, (make, expect) in legs.items():  # warm-up: imports, caches, connections
             run_leg(app, make(CLIENTS * 4), expect)

@@ -183,7 +183,8 @@ def test_it_withdraws_and_records_arrival_only_where_the_service_takes_it(keys, 
 def test_it_computes_clocks_like_the_calculator(keys):
     response = keys["auditor"].get("/api/v1/calculator/?jurisdiction=US-CA&request_type=access&received=2026-03-02")
     assert response.status_code == 200
-    assert response.json()["clocks"]["respond"] == {"due": "2026-04-16", "extended_due": "2026-05-31"}
+    respond = response.json()["clocks"]["respond"]
+    assert (respond["due"], respond["extended_due"]) == ("2026-04-16", "2026-05-31")
     bad = keys["auditor"].get("/api/v1/calculator/?jurisdiction=US-CA&request_type=teleport&received=2026-03-02")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid" and "teleport" in bad.json()["message"]
 
