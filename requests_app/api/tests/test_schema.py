@@ -17,3 +17,15 @@ def test_it_serves_the_schema_and_a_docs_page_from_our_own_static_files(client):
 def test_it_answers_unknown_api_paths_with_the_json_error(client):
     response = client.post("/api/v1/nothing-here/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_it_offers_the_browsable_api_to_signed_in_staff(client, manager):
+    from requests_app.api.tests.helpers import confirmed
+
+    case = confirmed("DE")
+    client.force_login(manager)
+    for path in ("/api/v1/requests/", f"/api/v1/requests/{case.pk}/", f"/api/v1/requests/{case.pk}/verify/",
+                 "/api/v1/events/", "/api/v1/metrics/ccpa/"):
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response.status_code in (200, 405), path
+        assert response["Content-Type"].startswith("text/html"), path
