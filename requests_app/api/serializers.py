@@ -8,7 +8,6 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import regimes as R
 from ..models import Appeal, AppealState, Awaiting, DataSubjectRequest, Deadline, Event, Filer, Letter, State
 from ..views.staff import mask_email, mask_text
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -83,6 +84,10 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # the use log has every request;
 
 def record_use(key: ApiKey, *, method: str, path: str, status: int, ip: str | None) -> None:
     now = timezone.now()
-    ApiKeyUse.objects.create(key=key, at=now, method=method[:8], path=path[:255], status=status, ip=ip or None)
+    try:
+        ip = str(ipaddress.ip_address(ip or ""))
+    except ValueError:  # no address, or a proxy header that is not one
+        ip = None
+    ApiKeyUse.objects.create(key=key, at=now, method=method[:8], path=path[:255], status=status, ip=ip)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from .. import regimes as R
 from .. import selectors, services, uploads
+from ..ratelimit import client_ip
 from ..deadlines import calculate_json
 from ..models import Appeal, AppealState, DataSubjectRequest, Deadline, Event, State
 from ..views import staff
@@ -50,12 +51,23 @@ class ApiView(APIView):
 
     permission_classes = [StaffRole]
 
+    def initial(self, request, *args, **kwargs):
+        # DRF's parsers read the stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise ApiError(f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2 ** 20} MB.",
+                           "too_large", 413)
+        super().initial(request, *args, **kwargs)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         key = getattr(request, "_auth", None)
         if isinstance(key, ApiKey):
             record_use(key, method=request.method, path=request.path, status=response.status_code,
-                       ip=request.META.get("REMOTE_ADDR"))
+                       ip=client_ip(request))
         return response
 
 

@@ -6,7 +6,7 @@ import pytest
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Event, State
 
-from .helpers import confirmed, key_client
+from .helpers import confirmed
 
 
 def url(case, action=""):

@@ -63,6 +63,14 @@ def test_it_refuses_bad_submissions_with_json_errors_and_creates_nothing(keys, b
     assert not DataSubjectRequest.objects.exists()
 
 
+def test_it_refuses_an_oversize_body_before_reading_it(keys, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = keys["manager"].post("/api/v1/requests/", {"jurisdiction": "US-CA", "details": "x" * 2000},
+                                    format="json")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert not DataSubjectRequest.objects.exists()
+
+
 def test_it_refuses_a_bad_base64_authorisation(keys):
     response = keys["manager"].post("/api/v1/requests/", {
         "jurisdiction": "US-CA", "request_types": ["access"], "requester_name": "Ana",
