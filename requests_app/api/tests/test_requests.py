@@ -71,6 +71,13 @@ def test_it_refuses_an_oversize_body_before_reading_it(keys, settings):
     assert not DataSubjectRequest.objects.exists()
 
 
+def test_it_answers_invalid_json_with_a_json_error(keys, caplog):
+    response = keys["manager"].post("/api/v1/requests/", '{"jurisdiction": ', content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"
+    assert "Bad Request: /api/v1/requests/" in caplog.text  # logged
+    assert not DataSubjectRequest.objects.exists()
+
+
 def test_it_refuses_a_bad_base64_authorisation(keys):
     response = keys["manager"].post("/api/v1/requests/", {
         "jurisdiction": "US-CA", "request_types": ["access"], "requester_name": "Ana",
