@@ -412,3 +412,38 @@ CELERY_TASK_ROUTES.update({f"requests_app.tasks.{name}": {"queue": DSAR_MAIL_QUE
 CELERY_BEAT_SCHEDULE["purge-sent-email-bodies"] = {
     "task": "requests_app.tasks.purge_sent_email_bodies", "schedule": crontab(hour=3, minute=37),
     "options": {"expires": 6 * 3600}}
+# --- REST API (requests_app/api) and outbound webhooks (requests_app/webhooks) ----------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "requests_app.api",
+                   "requests_app.webhooks"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["requests_app.api.auth.ApiKeyAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "requests_app.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env("API_RATE_LIMIT", default="6000/hour")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DSAR workflow API",
+    "DESCRIPTION": "Cases, the privacy team's actions, clocks, the calculator, the CCPA metrics and the audit "
+                   "trail. Authenticate with `Authorization: Bearer <API key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "requests_app.api.schema.add_error_responses"],
+    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "requests_app.models.State",
+                            "AppealStateEnum": "requests_app.models.AppealState"},
+}
+API_EVENTS_SETTLE_SECONDS = env.int("API_EVENTS_SETTLE_SECONDS", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)  # connect and read, each
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
+CELERY_TASK_ROUTES["requests_app.webhooks.tasks.deliver_webhooks"] = {"queue": DSAR_TIMERS_QUEUE}

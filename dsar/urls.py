@@ -19,6 +19,9 @@ urlpatterns = [
     # alone would accept unauthenticated calls with a warning).
     *([path("anymail/", include("anymail.urls"))] if settings.ANYMAIL.get("WEBHOOK_SECRET") else []),
     path("fulfilment/", include(("requests_app.fulfilment.urls", "fulfilment"))),
+    path("api/", include("requests_app.api.urls")),
+    path("staff/api-keys/", include("requests_app.api.urls_staff")),
+    path("staff/webhooks/", include("requests_app.webhooks.urls_staff")),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include("requests_app.drp.urls")),
     path("", include(("requests_app.urls_public", "public"))),

@@ -262,6 +262,23 @@ class QueueList:
         return list(queue(self.user, self.filters, self.now, first=first)[index])
 
 
+def case_list(user, filters: QueueFilters | None = None, now: dt.datetime | None = None, *,
+              status: str = "open") -> QuerySet:
+    """Cases (not appeals) the user may see, with the queue's filters and order (most urgent
+    first, no running clock last, then by id): the REST API's list. `status`: "open" (the
+    queue), "closed" or "all"."""
+    f = filters or QueueFilters()
+    now = now or timezone.now()
+    qs = DataSubjectRequest.objects.filter(case_scope(user), _common_filters(f, user, now, ""), _due_filters(f, now))
+    if status == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif status == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    if f.state:
+        qs = qs.filter(state=f.state) if not f.state.startswith("appeal:") else qs.filter(appeals__state=f.state[7:])
+    return qs.order_by(F("next_due_at").asc(nulls_last=True), "pk")
+
+
 @dataclass
 class QueueRow:
     kind: str
