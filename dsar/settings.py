@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "requests_app",
+    "requests_app.fulfilment",
 ]
 
 MIDDLEWARE = [
@@ -238,3 +239,14 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# --- fulfilment (requests_app/fulfilment): tasks per system, access packages ------------------------
+# A task is due after this share of the time left on the case's legal clock, and never later than
+# the legal due moment minus the review margin (time to check results and issue the decision).
+DSAR_TASK_DUE_SHARE = env.float("DSAR_TASK_DUE_SHARE", default=0.5)
+DSAR_TASK_REVIEW_MARGIN_DAYS = env.int("DSAR_TASK_REVIEW_MARGIN_DAYS", default=3)
+DSAR_TASK_REMIND_DAYS = env.int("DSAR_TASK_REMIND_DAYS", default=2)  # owners are reminded this long before due
+DSAR_VENDOR_LINK_DAYS = env.int("DSAR_VENDOR_LINK_DAYS", default=14)
+DSAR_PACKAGE_DAYS = env.int("DSAR_PACKAGE_DAYS", default=30)  # how long the requester may download the package
+DSAR_PACKAGE_CODE_MINUTES = env.int("DSAR_PACKAGE_CODE_MINUTES", default=15)
+DSAR_EXPORT_MAX_UNZIPPED_BYTES = env.int("DSAR_EXPORT_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)

@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
+    path("fulfilment/", include(("requests_app.fulfilment.urls", "fulfilment"))),
     path("", include(("requests_app.urls_public", "public"))),
 ]

@@ -9,6 +9,13 @@ core importing them: the core sends, the apps subscribe in their AppConfig.ready
 - ``sweep_step``: registers ``fn(now) -> dict`` that the one deadline sweep runs after its own
   claims, each step isolated (one failing step never stops the others or the sweep): the
   capabilities' reminders and escalations ride the same loop instead of running their own.
+- ``decision_step``: registers ``fn(case, user, transition, decision, reasons) -> dict | None``
+  that ``services._decide`` runs inside its transaction, before the decision is checked and its
+  letter issued: a step may refuse (raise ServiceError/PermissionDenied) or return the decision
+  with what it adds (e.g. the fulfilment tasks' results). ``decision_gate`` registers
+  ``fn(case) -> str``: a non-empty text keeps the case page from offering fulfil/partially fulfil.
+- ``panel``: registers ``fn(request, case, **kw) -> str`` (safe HTML) for a page slot of the core's
+  templates (``{% hook_panels "case" %}`` on the staff case page, ``"status"`` on the status page).
 """
 from __future__ import annotations
 
@@ -24,6 +31,9 @@ event_recorded = Signal()
 clocks_alerted = Signal()
 
 _SWEEP_STEPS: dict[str, Callable] = {}
+_DECISION_STEPS: dict[str, Callable] = {}
+_DECISION_GATES: dict[str, Callable] = {}
+_PANELS: dict[str, dict[str, Callable]] = {}
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:
@@ -52,3 +62,46 @@ def run_sweep_steps(now) -> dict:
             log.exception("sweep step %s failed", name)
             results[name] = "error"
     return results
+
+
+def decision_step(name: str):
+    def register(fn):
+        _DECISION_STEPS[name] = fn
+        return fn
+    return register
+
+
+def prepare_decision(case, user, transition: str, decision: dict, reasons: str) -> dict:
+    """Run the capabilities' decision steps; their refusals propagate to the caller."""
+    for fn in list(_DECISION_STEPS.values()):
+        decision = fn(case, user, transition, decision, reasons) or decision
+    return decision
+
+
+def decision_gate(name: str):
+    def register(fn):
+        _DECISION_GATES[name] = fn
+        return fn
+    return register
+
+
+def decision_blocked(case) -> str:
+    """Why fulfil/partially fulfil may not be offered yet ("" when nothing stands in the way)."""
+    return " ".join(filter(None, (fn(case) for fn in list(_DECISION_GATES.values()))))
+
+
+def panel(slot: str, name: str):
+    def register(fn):
+        _PANELS.setdefault(slot, {})[name] = fn
+        return fn
+    return register
+
+
+def render_panels(slot: str, request, case, **kwargs) -> list[str]:
+    out = []
+    for name, fn in list(_PANELS.get(slot, {}).items()):
+        try:
+            out.append(fn(request, case, **kwargs))
+        except Exception:  # noqa: BLE001 - one capability's panel must not break the page
+            log.exception("panel %s/%s failed", slot, name)
+    return out

@@ -595,6 +595,7 @@ def _decide(case, user, transition: str, letter_kind: str, *, reasons: str = "",
     decision = decision or {}
     if transition in ("deny", "partially_fulfil") and not reasons.strip():
         raise ServiceError("A refusal, in whole or in part, must state its reasons.")
+    decision = hooks.prepare_decision(case, user, transition, dict(decision), reasons)  # e.g. fulfilment tasks
     if transition in ("fulfil", "partially_fulfil"):
         _check_know_response(case, decision)
     case.decision, case.decision_reasons = decision, reasons
