@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "anymail",
     "requests_app",
     "requests_app.fulfilment",
+    "requests_app.connectors",
 ]
 
 MIDDLEWARE = [
@@ -250,3 +251,11 @@ DSAR_VENDOR_LINK_DAYS = env.int("DSAR_VENDOR_LINK_DAYS", default=14)
 DSAR_PACKAGE_DAYS = env.int("DSAR_PACKAGE_DAYS", default=30)  # how long the requester may download the package
 DSAR_PACKAGE_CODE_MINUTES = env.int("DSAR_PACKAGE_CODE_MINUTES", default=15)
 DSAR_EXPORT_MAX_UNZIPPED_BYTES = env.int("DSAR_EXPORT_MAX_UNZIPPED_BYTES", default=100 * 1024 * 1024)
+
+# --- connectors (requests_app/connectors): SQL and HTTP systems worked automatically --------------
+DSAR_CONNECTOR_KEY = env("DSAR_CONNECTOR_KEY", default="")  # Fernet key for connector secrets at rest
+DSAR_CONNECTOR_ERASE_APPROVAL = env.bool("DSAR_CONNECTOR_ERASE_APPROVAL", default=True)  # a second person approves
+DSAR_CONNECTOR_MAX_ATTEMPTS = env.int("DSAR_CONNECTOR_MAX_ATTEMPTS", default=5)
+DSAR_CONNECTOR_BACKOFF_SECONDS = env.int("DSAR_CONNECTOR_BACKOFF_SECONDS", default=30)  # doubled per attempt
+DSAR_CONNECTOR_CALLBACK_HOURS = env.int("DSAR_CONNECTOR_CALLBACK_HOURS", default=24)
+DSAR_CONNECTOR_LEASE_SECONDS = env.int("DSAR_CONNECTOR_LEASE_SECONDS", default=900)  # a claim older is a dead worker's

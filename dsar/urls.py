@@ -7,5 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("fulfilment/", include(("requests_app.fulfilment.urls", "fulfilment"))),
+    path("connectors/", include(("requests_app.connectors.urls", "connectors"))),
     path("", include(("requests_app.urls_public", "public"))),
 ]
