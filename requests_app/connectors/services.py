@@ -328,15 +328,20 @@ def request_erasure(run: Run, user) -> Run:
     return run
 
 
-@transaction.atomic
 def approve_erasure(run: Run, user) -> Run:
-    run = _staff_run(run, user, "approve the erasure of")
-    if run.state != RunState.PENDING or not run.requested_by_id:
-        raise ServiceError("No erasure waits for approval here.")
-    if run.requested_by_id == user.pk:
+    run.refresh_from_db(fields=["requested_by"])
+    if run.requested_by_id == user.pk:  # refused before the transaction: the refusal stays on the record
         core.record(run.task.case, "connector_approval_refused", user=user,
                     data={"task": run.task_id, "why": "same person"})
         raise PermissionDenied("A second person must approve the erasure you requested.")
+    with transaction.atomic():
+        return _approve(run, user)
+
+
+def _approve(run: Run, user) -> Run:
+    run = _staff_run(run, user, "approve the erasure of")
+    if run.state != RunState.PENDING or not run.requested_by_id or run.requested_by_id == user.pk:
+        raise ServiceError("No erasure waits for your approval here.")
     run.approved_by = user
     _queue(run)
     core.record(run.task.case, "connector_erasure_approved", user=user,
