@@ -50,9 +50,9 @@ def _label(connector: Connector) -> str:
 def plan_case(case) -> list[Run]:
     """A Run per open task of a connector-worked system. Collect and suppress are queued at once;
     an erasure gets its dry run and waits for staff; a correction waits for the corrected values."""
-    tasks = (Task.objects.select_for_update().filter(case=case, state=TaskState.OPEN, connector_run__isnull=True,
-                                                     system__work_mode=DataSystem.WorkMode.CONNECTOR,
-                                                     system__connector__enabled=True)
+    tasks = (Task.objects.select_for_update(of=("self",))
+             .filter(case=case, state=TaskState.OPEN, connector_run__isnull=True,
+                     system__work_mode=DataSystem.WorkMode.CONNECTOR, system__connector__enabled=True)
              .select_related("system__connector"))
     runs = []
     for task in tasks:
