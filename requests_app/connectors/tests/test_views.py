@@ -1,0 +1,62 @@
+"""The connector page: managers only; secrets are stored encrypted and never shown back; a
+statement that formats identities into the SQL is refused on save; the read-only test shows
+counts, not rows."""
+import pytest
+
+from requests_app.connectors.models import Connector, Statement
+from requests_app.fulfilment.models import DataSystem
+
+pytestmark = pytest.mark.django_db
+URL = "sqlite:////tmp/secret-shop-password-xyz.sqlite3"
+
+
+@pytest.fixture
+def system(db):
+    return DataSystem.objects.create(name="Shop orders", owner_email="data@example.com", request_kinds=["access"])
+
+
+def test_it_lets_only_managers_configure_connectors(system, client, analyst):
+    client.force_login(analyst)
+    assert client.get(f"/connectors/staff/systems/{system.pk}/connector/").status_code == 403
+
+
+def test_it_stores_the_url_encrypted_and_never_shows_it_back(system, client, manager):
+    client.force_login(manager)
+    response = client.post(f"/connectors/staff/systems/{system.pk}/connector/", {
+        "do": "save", "c-kind": "sql", "c-url": URL, "c-timeout_seconds": 30, "c-max_rows": 100, "c-enabled": "on"})
+    assert response.status_code == 302
+    connector = Connector.objects.get(system=system)
+    assert connector.url == URL and "secret-shop" not in connector.url_encrypted
+    system.refresh_from_db()
+    assert system.work_mode == "connector"
+    page = client.get(f"/connectors/staff/systems/{system.pk}/connector/").content.decode()
+    assert "secret-shop-password" not in page and connector.url_encrypted not in page and "stored encrypted" in page
+
+
+def test_it_refuses_a_statement_that_formats_the_identity(system, client, manager, tmp_path):
+    connector = Connector(system=system, kind="sql")
+    connector.set_url(f"sqlite:///{tmp_path}/x.sqlite3")
+    connector.save()
+    client.force_login(manager)
+    page = f"/connectors/staff/systems/{system.pk}/connector/"
+    for sql in ("SELECT * FROM orders WHERE email = '%(email)s'", "SELECT * FROM orders WHERE email = '{email}'",
+                "SELECT * FROM orders WHERE email = %s", "SELECT * FROM orders WHERE email = '' || %(email)s; DROP "
+                "TABLE orders"):
+        response = client.post(page, {"do": "add", "s-action": "collect", "s-label": "orders", "s-sql": sql,
+                                      "s-position": 0})
+        assert response.status_code == 400, sql
+    assert not Statement.objects.exists()
+    ok = client.post(page, {"do": "add", "s-action": "collect", "s-label": "orders", "s-position": 0,
+                            "s-sql": "SELECT * FROM orders WHERE email = %(email)s"})
+    assert ok.status_code == 302, ok.context["statement_form"].errors
+    assert Statement.objects.count() == 1
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])  # the page is the same for every dialect
+def test_it_tests_read_only_and_shows_counts_not_rows(shop_systems, client, manager, dialect):
+    system = shop_systems[0]
+    client.force_login(manager)
+    html = client.post(f"/connectors/staff/systems/{system.pk}/connector/", {
+        "do": "test", "t-email": "ana@example.com"}).content.decode()
+    assert 'id="test-results"' in html and "customer" in html
+    assert "1 Market St" not in html and "Ana Example" not in html
