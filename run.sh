@@ -5,6 +5,7 @@ source "$(dirname "$0")/scripts_common.sh"
 PORT=${PORT:-8000}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo --if-empty
+.venv/bin/python manage.py seed_datamap -v0  # the marketplace's data map (fulfilment), once
 .venv/bin/python manage.py seed_shop  # the connectors demo: a SQLite shop (requests_app/connectors)
 .venv/bin/celery -A dsar worker --beat -Q celery,timers --concurrency 2 --loglevel INFO \
   --schedule var/celerybeat-schedule >var/worker.log 2>&1 &

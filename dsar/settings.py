@@ -30,9 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",
-    "requests_app",
     "requests_app.fulfilment",
     "requests_app.connectors",
+    "requests_app",
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("fulfilment/", include(("requests_app.fulfilment.urls", "fulfilment"))),
     path("connectors/", include(("requests_app.connectors.urls", "connectors"))),
+    path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include(("requests_app.urls_public", "public"))),
 ]

@@ -56,6 +56,8 @@ class AnswerForm(forms.Form):
         self.task = task
         if task is not None and task.action != Action.COLLECT:
             del self.fields["export"]
+        elif task is not None:
+            del self.fields["records_affected"]
         if vendor:
             self.fields["outcome"].choices = [c for c in OUTCOME_CHOICES if c[0] != "not_applicable"]
             self.fields["note"].label = "Message to the privacy team (optional)"

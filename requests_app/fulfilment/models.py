@@ -196,6 +196,10 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def reopen(self):
         pass
 
+    @transition(field=state, source=[TaskState.FAILED, TaskState.NOT_APPLICABLE], target=TaskState.OPEN)
+    def resume(self):
+        """The case was reopened (a reversed appeal): what was refused or dropped is to be done."""
+
 
 def task_file_path(instance, filename):
     return f"fulfilment/{instance.task.case.public_id}/{uuid.uuid4().hex}"
@@ -236,7 +240,8 @@ class AccessPackage(models.Model):
     (the manifest and the letter remain)."""
     MUTABLE = {"download_count", "last_downloaded_at", "deleted_at", "file"}
 
-    case = models.OneToOneField(DataSubjectRequest, on_delete=models.PROTECT, related_name="access_package")
+    # Usually one per case; a decision reopened by a reversed appeal issues a new one.
+    case = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="access_packages")
     file = models.FileField(upload_to=package_path, blank=True)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

@@ -11,13 +11,12 @@ from requests_app.models import can_work
 
 from . import selectors, services, texts
 from .forms import CodeForm, OverrideForm
-from .models import AccessPackage
 
 
 @hooks.panel("case", "fulfilment")
 def case_panel(request, case, **kwargs) -> str:
     tasks = selectors.case_tasks(case)
-    package = AccessPackage.objects.filter(case=case).first()
+    package = selectors.latest_package(case)
     if not tasks and package is None:
         return ""
     user = request.user
@@ -34,7 +33,7 @@ def case_panel(request, case, **kwargs) -> str:
 
 @hooks.panel("status", "fulfilment")
 def status_panel(request, case, token=None, **kwargs) -> str:
-    package = AccessPackage.objects.filter(case=case).first()
+    package = selectors.latest_package(case)
     if package is None or token is None:
         return ""
     from .views import session_ok

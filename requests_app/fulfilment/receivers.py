@@ -30,8 +30,8 @@ def on_event(sender, event, **kwargs):
             services.recompute_due(case, kind)
     elif kind in CLOSING:
         services.close_open_tasks(case, CLOSING[kind])
-    elif kind == "appeal_decided" and event.to_state in ("reversed", "partially_reversed"):
-        log.info("appeal reversed on %s: tasks are not re-created automatically", case.reference)
+    elif kind == "reopen":  # a reversed appeal reopened the request (spec section 5)
+        services.resume_tasks(case, event.reason or "The request was reopened.")
 
 
 hooks.decision_step("fulfilment")(services.prepare_decision)

@@ -12,6 +12,12 @@ def my_tasks(user, limit: int = 200):
     return open_, done
 
 
+def latest_package(case):
+    from .models import AccessPackage
+
+    return AccessPackage.objects.filter(case=case).order_by("-id").first()
+
+
 def case_tasks(case) -> list[Task]:
     return list(Task.objects.filter(case=case).select_related("system", "assignee").prefetch_related("files")
                 .order_by("system__name"))

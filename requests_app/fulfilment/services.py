@@ -24,7 +24,7 @@ from requests_app import letters
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.clocks import local_date
-from requests_app.models import DataSubjectRequest, DeadlineStatus
+from requests_app.models import DataSubjectRequest, DeadlineStatus, can_work
 from requests_app.outbox import queue_email
 from requests_app.tokens import absolute_url
 
@@ -35,7 +35,6 @@ from .models import (
     REFUSAL_CODES,
     AccessPackage,
     Action,
-    Category,
     DataSystem,
     DownloadCode,
     ReasonCode,
@@ -54,7 +53,9 @@ OVERRIDE_EVENT = "decision_with_open_tasks"
 
 # The clock the work must fit in: Mexico's effective clock once admissibility is communicated,
 # else its determination clock (the earlier, safe reading while admissibility is open), else respond.
-GOVERNING_CLOCKS = (R.EFFECTIVE, R.DETERMINATION, R.RESPOND)
+# A reversed appeal's action (once the core has it) comes first: it is what the reopened case owes.
+APPEAL_ACTION = getattr(R, "APPEAL_ACTION", "appeal_action")
+GOVERNING_CLOCKS = (APPEAL_ACTION, R.EFFECTIVE, R.DETERMINATION, R.RESPOND)
 
 
 def governing_deadline(case):
@@ -80,10 +81,10 @@ def recompute_due(case, cause: str) -> int:
     if deadline is None or deadline.paused_since is not None:
         return 0  # a paused clock has no end yet: keep the dates until it runs again
     changed = 0
+    due, legal = _due_for(case, now)
     for task in Task.objects.select_for_update().filter(case=case, state=TaskState.OPEN):
         if task.legal_due_at == deadline.due_at:
             continue
-        due, legal = _due_for(case, now)
         old = task.due_at
         task.due_at, task.legal_due_at = due, legal
         fields = ["due_at", "legal_due_at"]
@@ -201,8 +202,6 @@ def may_answer(task: Task, user) -> bool:
         return True
     if task.assignee_id is not None:
         return task.assignee_id == user.pk
-    from requests_app.models import can_work
-
     return can_work(task.case, user)
 
 
@@ -238,11 +237,17 @@ def answer_task(task: Task, answer: Answer, *, user=None, actor_label: str = "",
     """Record what a system's owner, vendor or connector did. Staff must own the task (403, audited)."""
     if user is not None and not may_answer(task, user):
         deny_audited(task, user, "record the result of")
-    return _answer(task, answer, user=user, actor_label=actor_label, via=via)
+    written: list[TaskFile] = []
+    try:
+        return _answer(task, answer, user=user, actor_label=actor_label, via=via, written=written)
+    except Exception:
+        for stored in written:  # the transaction rolled the row back; the file must go with it
+            stored.file.delete(save=False)
+        raise
 
 
 @transaction.atomic
-def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str) -> Task:
+def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str, written: list) -> Task:
     task = Task.objects.select_for_update().select_related("case", "system").get(pk=task.pk)
     if not task.is_open:
         raise ServiceError(f"This task is already {task.get_state_display().lower()}.")
@@ -253,6 +258,7 @@ def _answer(task: Task, answer: Answer, *, user, actor_label: str, via: str) -> 
         stored = TaskFile(task=task, original_name=e.name, kind=e.kind, size=len(e.content), sha256=e.sha256,
                           uploaded_label=actor_label or (user.get_username() if user else via))
         stored.file.save(e.name, ContentFile(e.content), save=False)
+        written.append(stored)
         stored.save()
     before = task.state
     getattr(task, OUTCOMES[answer.outcome])()
@@ -330,6 +336,26 @@ def reassign_task(task: Task, user, assignee) -> Task:
     return task
 
 
+@transaction.atomic
+def resume_tasks(case, why: str) -> int:
+    """A reopened case (a reversed appeal): tasks closed with the case, or refused, are open again,
+    due inside the clock the case now owes; systems added to the map since get their task too."""
+    now = timezone.now()
+    due, legal = _due_for(case, now)
+    n = 0
+    for task in Task.objects.select_for_update().filter(case=case, state__in=[TaskState.FAILED,
+                                                                              TaskState.NOT_APPLICABLE]):
+        task.resume()
+        task.due_at, task.legal_due_at, task.reminder_level = due, legal, 0
+        task.completed_at = task.completed_by = None
+        task.save()
+        n += 1
+    if n:
+        core.record(case, "tasks_resumed", actor_label=core.SYSTEM, reason=why, data={"tasks": n})
+    fan_out(case)
+    return n
+
+
 def reveal_for_task(task: Task, user) -> dict:
     if not may_answer(task, user):
         deny_audited(task, user, "see the requester of")
@@ -364,19 +390,22 @@ def allow_decision_with_open_tasks(case, user, reason: str) -> None:
     core.record(case, OVERRIDE_EVENT, user=user, reason=reason, data={"open_tasks": open_})
 
 
-def _result_line(task: Task) -> str:
+def _result_line(task: Task, t: dict) -> str:
+    """What was done in one system, as the letter states it (in the requester's language)."""
     name = task.system.label
     if task.state == TaskState.NO_DATA:
-        return f"{name}: none found"
+        return t["result_none"].format(system=name)
     if task.state == TaskState.NOT_APPLICABLE:
-        return f"{name}: not applicable ({task.reason})"
+        return t["result_na"].format(system=name, reason=task.reason)
     if task.state == TaskState.FAILED:
-        return f"{name}: not done ({task.get_reason_code_display()}: {task.reason})"
-    verb = {Action.ERASE: "erased", Action.CORRECT: "corrected", Action.SUPPRESS: "suppressed",
-            Action.COLLECT: "collected"}[task.action]
-    if task.records_affected is not None:
-        return f"{name}: {task.records_affected} record(s) {verb}"
-    return f"{name}: {verb}"
+        return t["result_not_done"].format(system=name, reason=task.reason)
+    if task.records_affected is not None and task.action != Action.COLLECT:
+        return t[f"result_{task.action}"].format(system=name, n=task.records_affected)
+    return t["result_collect" if task.action == Action.COLLECT else "result_done"].format(system=name)
+
+
+def _kept_line(task: Task, t: dict) -> str:
+    return t["kept"].format(system=task.system.label, reason=task.reason, basis=t[f"basis_{task.reason_code}"])
 
 
 def _merge(decision: dict, key: str, lines: list[str]) -> None:
@@ -398,19 +427,21 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         raise ServiceError(blocked)
     refused = [t for t in tasks if t.state == TaskState.FAILED and t.action in (Action.ERASE, Action.CORRECT)]
     if refused and transition == "fulfil":
-        raise ServiceError("Some systems could not do it (" + "; ".join(_result_line(t) for t in refused) + "). "
+        en = texts.for_language("en")
+        raise ServiceError("Some systems could not do it (" + "; ".join(_result_line(t, en) for t in refused) + "). "
                            "Issue a partial fulfilment: the letter states these reasons as the refusal in part.")
     if case.request_type_info.kind != "access":
-        _merge(decision, "actions", [_result_line(t) for t in tasks if t.state != TaskState.NOT_APPLICABLE])
-        _merge(decision, "retained", [f"{t.system.label}: {t.reason} ({t.get_reason_code_display()})"
-                                      for t in refused if t.reason_code in REFUSAL_CODES])
+        words = texts.for_language(case.language)
+        _merge(decision, "actions", [_result_line(task, words) for task in tasks
+                                     if task.state != TaskState.NOT_APPLICABLE])
+        _merge(decision, "retained", [_kept_line(task, words) for task in refused if task.reason_code in REFUSAL_CODES])
         return decision
     # Access (know, portability): the data map gives the disclosures; the results give the package.
     done = [t for t in tasks if t.state == TaskState.DONE and t.action == Action.COLLECT]
     # Systems that gave data, and those still open under a manager's override (they may hold some).
     held = [t.system for t in tasks if t.state in (TaskState.DONE, TaskState.OPEN)]
-    labels = dict(Category.choices)
-    for key, values in (("categories", [str(labels[c]) for s in held for c in s.categories]),
+    words = texts.for_language(case.language)
+    for key, values in (("categories", [words[f"cat_{c}"] for s in held for c in s.categories]),
                         ("sources", [line for s in held for line in s.lines("sources")]),
                         ("purposes", [line for s in held for line in s.lines("purposes")]),
                         ("recipients", [line for s in held for line in s.lines("recipients")])):
@@ -421,13 +452,12 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
         package = issue_package(case, done)
         expires_on = local_date(package.expires_at, case.jurisdiction_info.timezone).isoformat()
         systems = [s["name"] for s in package.manifest["systems"]]
-        t = texts.for_language(case.language)
         # Frozen, in the requester's language, like every letter context (the letter states it as is).
         decision["package"] = {
             "sha256": package.sha256, "size": package.size, "filename": package.filename,
             "expires_on": expires_on, "systems": systems, "files": len(package.manifest["files"]),
-            "portable": package.portable, "heading": t["letter_heading"],
-            "text": t["letter_text"].format(systems=", ".join(systems), date=letters.format_letter_date(
+            "portable": package.portable, "heading": words["letter_heading"],
+            "text": words["letter_text"].format(systems=", ".join(systems), date=letters.format_letter_date(
                 expires_on, case.language, letters.controller_key(case))),
         }
     return decision
@@ -436,25 +466,24 @@ def prepare_decision(case, user, transition: str, decision: dict, reasons: str) 
 # --- the access package ---------------------------------------------------------------------------
 
 def _system_data(task: Task):
-    files = list(task.files.all())
+    files = [f for f in task.files.all() if f.file]  # an expired package took its exports with it
     parts = {}
     for f in files:
         with f.file.open("rb") as fh:
             parts[f.original_name] = exports.export_data(f.kind, fh.read())
-    return next(iter(parts.values())) if len(parts) == 1 else parts
+    return next(iter(parts.values())) if len(parts) == 1 else parts  # none left: {}
 
 
 def build_package(case, tasks: list[Task] | None = None) -> tuple[bytes, dict]:
     if tasks is None:
         tasks = list(Task.objects.filter(case=case, state=TaskState.DONE, action=Action.COLLECT)
                      .select_related("system").order_by("system__name"))
-    labels = dict(Category.choices)
-    systems = [exports.SystemData(
-        name=t.system.name, kind=t.system.kind, vendor=t.system.vendor_name, categories=list(t.system.categories),
-        category_labels=[str(labels.get(c, c)) for c in t.system.categories], data=_system_data(t),
-        sources=t.system.lines("sources")) for t in tasks]
-    portable = case.request_type == "portability"
     t = texts.for_language(case.language)
+    systems = [exports.SystemData(
+        name=task.system.name, kind=task.system.kind, vendor=task.system.vendor_name,
+        categories=list(task.system.categories), category_labels=[t[f"cat_{c}"] for c in task.system.categories],
+        data=_system_data(task), sources=task.system.lines("sources")) for task in tasks]
+    portable = case.request_type == "portability"
     summary = render_to_string("fulfilment/package_summary.html", {
         "case": case, "t": t, "systems": systems, "portable": portable,
         "lang": "pt-BR" if case.language.lower().startswith("pt") else case.language})
@@ -474,7 +503,7 @@ def issue_package(case, tasks: list[Task]) -> AccessPackage:
                 data={"sha256": package.sha256, "size": package.size, "files": len(manifest["files"]),
                       "expires": package.expires_at.isoformat()})
     t = texts.for_language(case.language)
-    core.notify_requester(case, "fulfilment_package_ready", dedupe="package", t=t,
+    core.notify_requester(case, "fulfilment_package_ready", dedupe=f"package{package.pk}", t=t,
                           ready_text=t["ready"].format(date=local_day(package.expires_at, case)))
     return package
 
@@ -569,6 +598,10 @@ def expire_packages(now) -> int:
                 locked.file.delete(save=False)
             locked.deleted_at = now
             locked.save(update_fields=["file", "deleted_at"])
+            # The exports it was built from hold the same data: only their hashes stay (minimisation).
+            for export in TaskFile.objects.filter(task__case_id=locked.case_id).exclude(file=""):
+                export.file.delete(save=False)
+                export.save(update_fields=["file"])
             core.record(locked.case, "package_expired", actor_label=core.SYSTEM, public=True,
                         data={"sha256": locked.sha256, "downloads": locked.download_count})
             n += 1

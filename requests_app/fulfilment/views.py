@@ -25,7 +25,7 @@ from requests_app.views.staff import _case_for, mask_email, mask_text, role_labe
 
 from . import selectors, services, texts
 from .forms import AnswerForm, CodeForm, DataSystemForm, OverrideForm
-from .models import AccessPackage, DataSystem, Task
+from .models import DataSystem, Task
 
 # --- staff ----------------------------------------------------------------------------------------
 
@@ -191,8 +191,8 @@ def package_preview(request, pk):
 
     if not (can_work(case, request.user) or request.user.has_perm("requests_app.view_all_cases")):
         raise PermissionDenied("Only the case's assignee, managers and auditors may open its data.")
-    package = AccessPackage.objects.filter(case=case).first()
-    if package is not None:
+    package = selectors.latest_package(case)
+    if package is not None and not case.is_open:
         try:
             content = services.read_package(package)
         except services.PackageUnavailable as exc:
@@ -243,9 +243,10 @@ def vendor(request, token):
                     outcome=d["outcome"], export=d.get("export"), records_affected=d.get("records_affected"),
                     note=d.get("note", ""), reason_code=d.get("reason_code", ""), reason=d.get("reason", ""),
                     extra={"ip": ratelimit.client_ip(request)}), actor_label=label, via="vendor")
-            except core.ServiceError as exc:
-                form.add_error(None, str(exc))
-                status = 400
+            except core.ServiceError:  # answered meanwhile (a second click, another tab)
+                title, text, status = VENDOR_ERRORS["used"]
+                return render(request, "fulfilment/vendor_error.html", {"title": title, "text": text},
+                              status=status)
             else:
                 return render(request, "fulfilment/vendor_done.html", {"task": task})
         else:
@@ -272,7 +273,7 @@ def _load(request, token):
     except BadToken as exc:
         return None, None, bad_link(request, exc, STATUS)
     use_case_language(request, case)
-    package = AccessPackage.objects.filter(case=case).first()
+    package = selectors.latest_package(case)
     if package is None:
         raise Http404("No package")
     return case, package, None

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import calculator_choices, derivations, hooks, letters, selectors, services
+from .. import calculator_choices, derivations, letters, selectors, services
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -43,6 +43,7 @@ from ..models import (
     State,
     can_work,
 )
+from ..hooks import decision_blocked
 
 # --- access ----------------------------------------------------------------------------------------
 
@@ -362,7 +363,7 @@ def available_actions(case, user) -> list[str]:
     if (case.regime_info.has_appeals and case.state in (State.DENIED, State.PARTIALLY_FULFILLED)
             and not case.appeals.exists()):
         names.append("record_appeal")
-    if hooks.decision_blocked(case):  # e.g. fulfilment tasks still open
+    if decision_blocked(case):  # e.g. fulfilment tasks still open
         names = [n for n in names if n not in ("fulfil", "partially_fulfil")]
     names.append("note")
     order = list(ACTIONS)

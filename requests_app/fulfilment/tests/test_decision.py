@@ -102,6 +102,8 @@ def test_it_issues_the_package_with_a_manifest_of_hashes(datamap, worked, run, m
     letter = Letter.objects.get(case=case, kind="fulfilment")
     assert letter.context["package"]["sha256"] == package.sha256
     assert "Su paquete de datos" == letter.context["package"]["heading"]
+    assert "Identificadores (nombre, dirección postal y de correo electrónico, nombre de cuenta, dirección IP)" \
+        in letter.context["categories"]
 
 
 def test_the_package_is_immutable(datamap, worked, run, manager, owner):
@@ -149,8 +151,19 @@ def test_erasures_are_listed_per_system_and_a_legal_hold_is_a_partial_refusal(da
     letter = Letter.objects.get(case=case, kind="fulfilment")
     assert "Accounts: 3 record(s) erased" in letter.context["actions"]
     assert "Courier (FastShip Ltd): none found" in letter.context["actions"]
-    assert letter.context["retained"] == [
-        "Orders: Invoices are kept 10 years for tax law (Retention duty (the law requires us to keep it))"]
+    assert letter.context["retained"] == ["Orders: Invoices are kept 10 years for tax law (a legal duty to keep it)"]
+
+
+def test_the_lines_per_system_are_in_the_requesters_language(datamap, worked, run, manager, owner):
+    case = worked("BR", "anonymisation_blocking_deletion", language="pt-br")
+    answer(case, "Accounts", user=owner, records_affected=3)
+    answer(case, "Orders", "failed", user=owner, reason_code="legal_hold", reason="Processo judicial em curso")
+    answer(case, "Courier", outcome="no_data")
+    run(services.partially_fulfil, case, manager, reasons="Retenção judicial", decision={})
+    letter = Letter.objects.get(case=case, kind="fulfilment")
+    assert "Accounts: 3 registro(s) excluído(s)" in letter.context["actions"]
+    assert "Courier (FastShip Ltd): nenhum dado encontrado" in letter.context["actions"]
+    assert letter.context["retained"] == ["Orders: Processo judicial em curso (retenção por ordem legal)"]
 
 
 def test_a_know_response_missing_a_disclosure_stores_no_package(datamap, worked, run, manager, owner, settings):
@@ -166,3 +179,25 @@ def test_a_know_response_missing_a_disclosure_stores_no_package(datamap, worked,
         run(services.fulfil, case, manager, decision={})
     assert not AccessPackage.objects.exists()
     assert not os.path.exists(os.path.join(settings.MEDIA_ROOT, "packages", str(case.public_id)))
+
+
+def test_a_reversed_appeal_reopens_the_refused_work(datamap, worked, run, manager,
+                                                                              owner):
+    """The core records 'reopen' when a reversed appeal reopens a request (spec section 5); the
+    refused and dropped tasks are open again, due inside the clock the case now owes."""
+    from requests_app.fulfilment.models import Task
+    from requests_app.models import DataSubjectRequest
+
+    case = worked("US-CO", "deletion")
+    answer(case, "Accounts", user=owner, records_affected=2)
+    answer(case, "Orders", "failed", user=owner, reason_code="legal_hold", reason="Litigation hold")
+    answer(case, "Courier", outcome="no_data")
+    run(services.partially_fulfil, case, manager, reasons="Litigation hold on orders", decision={})
+    # What the core does on a reversed appeal: the case is in progress again, and says so.
+    DataSubjectRequest.objects.filter(pk=case.pk).update(state="in_progress", closed_at=None)
+    run(services.record, case, "reopen", user=manager, reason="The hold was lifted", from_state="partially_fulfilled",
+        to_state="in_progress")
+    orders = task(case, "Orders")
+    assert orders.state == "open" and orders.reminder_level == 0
+    assert Task.objects.get(case=case, system__name="Accounts").state == "done"  # what was done stays done
+    assert Event.objects.get(case=case, kind="tasks_resumed").data["tasks"] == 1

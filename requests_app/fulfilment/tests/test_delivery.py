@@ -99,6 +99,10 @@ def test_after_expiry_the_file_is_deleted_and_the_status_page_says_so(client, is
 
     assert not os.path.exists(path)
     assert package.manifest["files"]  # the manifest remains
+    from requests_app.fulfilment.models import TaskFile
+
+    export = TaskFile.objects.get(task__case=issued)
+    assert not export.file and len(export.sha256) == 64  # the export it came from is gone too, its hash kept
     page = client.get(status_url(issued)).content.decode()
     assert "the file was deleted" in page and "Send me a code" not in page
     assert Event.objects.filter(case=issued, kind="package_expired", public=True).count() == 1

@@ -96,3 +96,15 @@ def test_a_vendor_answer_cannot_come_from_a_staff_task_page_of_someone_else(clie
     r = client.post(reverse("fulfilment:task", args=[task(case, "Courier").pk]),
                     {"outcome": "done", "export": SimpleUploadedFile("a.json", json.dumps({}).encode())})
     assert r.status_code == 403
+
+
+def test_a_failed_task_can_be_reopened_by_its_owner(client, datamap, worked, owner):
+    from requests_app.fulfilment import services as fs
+
+    case = worked("US-CA", "deletion")
+    t = fs.answer_task(task(case, "Orders"), fs.Answer("failed", reason_code="technical", reason="DB down"),
+                       user=owner)
+    client.force_login(owner)
+    client.post(reverse("fulfilment:task_reopen", args=[t.pk]), {"reason": "DB is back"})
+    assert task(case, "Orders").state == "open"
+    assert Event.objects.get(case=case, kind="task_reopened").reason == "DB is back"

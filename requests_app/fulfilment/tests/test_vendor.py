@@ -117,3 +117,36 @@ def test_it_refuses_a_file_over_the_size_limit(client, vendor_case, mailoutbox, 
                                              "export": SimpleUploadedFile("big.json", b"[" + b"1," * 2000 + b"1]")})
     assert r.status_code == 400 and b"larger than" in r.content
     assert not TaskFile.objects.exists()
+
+
+def test_it_refuses_a_zip_that_unpacks_too_far(client, vendor_case, mailoutbox, settings):
+    settings.DSAR_EXPORT_MAX_UNZIPPED_BYTES = 10_000
+    bomb = zip_of({"a.json": b"[" + b"0," * 20_000 + b"0]"})  # small packed, 40 kB unpacked
+    r = client.post(vendor_url(mailoutbox), {"outcome": "done", "export": SimpleUploadedFile("a.zip", bomb)})
+    assert r.status_code == 400 and b"unpacks to more" in r.content
+    assert not TaskFile.objects.exists()
+
+
+def test_the_vendor_email_carries_no_personal_data(vendor_case, mailoutbox):
+    mail = [m for m in mailoutbox if m.to == ["dpo@fastship.example"]][0]
+    assert vendor_case.reference in mail.body
+    assert "Ana" not in mail.body and "ana@example.com" not in mail.body
+
+
+def test_a_failed_answer_leaves_no_file_behind(vendor_case, settings, monkeypatch):
+    import os
+
+    from requests_app.fulfilment import services as fs
+    from requests_app.fulfilment.exports import Export
+    from requests_app.fulfilment.models import Task
+
+    def boom(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Task, "complete", boom)
+    with pytest.raises(RuntimeError):
+        fs.answer_task(task(vendor_case, "Courier"), fs.Answer("done", export=Export("a.json", "json", EXPORT)),
+                       actor_label="vendor", via="vendor")
+    folder = os.path.join(settings.MEDIA_ROOT, "fulfilment", str(vendor_case.public_id))
+    assert not os.path.exists(folder) or os.listdir(folder) == []
+    assert not TaskFile.objects.exists()
