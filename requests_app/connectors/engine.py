@@ -99,6 +99,12 @@ class _Conn:
             raise self.translate(exc) from None
         return cur
 
+    ledger_done_at = ""
+
+    def ledger_ddl(self) -> str:
+        return (f"CREATE TABLE IF NOT EXISTS {LEDGER} (run_key varchar(100) PRIMARY KEY, results text NOT NULL, "
+                f"done_at {self.ledger_done_at})")
+
     def translate(self, exc: Exception) -> ConnectorError:
         return ConnectorError(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}")
 
@@ -145,9 +151,7 @@ class _Postgres(_Conn):
             return ConnectorError(f"connection lost: {exc}", transient=True)
         return super().translate(exc)
 
-    def ledger_ddl(self):
-        return (f"CREATE TABLE IF NOT EXISTS {LEDGER} (run_key varchar(100) PRIMARY KEY, results text NOT NULL, "
-                "done_at timestamptz NOT NULL DEFAULT now())")
+    ledger_done_at = "timestamptz NOT NULL DEFAULT now()"
 
 
 class _MySQL(_Conn):
@@ -186,9 +190,7 @@ class _MySQL(_Conn):
             return ConnectorError(f"connection lost: {exc.args[-1]}", transient=True)
         return super().translate(exc)
 
-    def ledger_ddl(self):
-        return (f"CREATE TABLE IF NOT EXISTS {LEDGER} (run_key varchar(100) PRIMARY KEY, results text NOT NULL, "
-                "done_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+    ledger_done_at = "timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP"
 
 
 class _SQLite(_Conn):
@@ -229,9 +231,7 @@ class _SQLite(_Conn):
             return ConnectorError(f"database busy: {exc}", transient=True)
         return super().translate(exc)
 
-    def ledger_ddl(self):
-        return (f"CREATE TABLE IF NOT EXISTS {LEDGER} (run_key varchar(100) PRIMARY KEY, results text NOT NULL, "
-                "done_at text NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+    ledger_done_at = "text NOT NULL DEFAULT CURRENT_TIMESTAMP"
 
 
 DRIVERS = {"postgresql": _Postgres, "mysql": _MySQL, "sqlite": _SQLite}
