@@ -24,3 +24,10 @@ def case_panel(request, case, **kwargs) -> str:
         "approval": settings.DSAR_CONNECTOR_ERASE_APPROVAL, "correction_form": CorrectionForm(),
         "user": request.user,
     }, request=request)
+
+
+@hooks.queue_flag("connectors")
+def queue_flag(case_ids) -> dict[int, str]:
+    """A failed connector shows on the queue row: the clock keeps running."""
+    failed = Run.objects.filter(state="failed", task__case_id__in=case_ids).values_list("task__case_id", flat=True)
+    return {case_id: "connector failed" for case_id in set(failed)}

@@ -60,3 +60,25 @@ def test_it_tests_read_only_and_shows_counts_not_rows(shop_systems, client, mana
         "do": "test", "t-email": "ana@example.com"}).content.decode()
     assert 'id="test-results"' in html and "customer" in html
     assert "1 Market St" not in html and "Ana Example" not in html
+
+
+def test_it_flags_a_failed_connector_on_the_queue_in_one_query(client, manager, submit, django_assert_max_num_queries,
+                                                               settings):
+    from requests_app.connectors.models import Run
+    from requests_app.fulfilment.models import Task
+
+    system = DataSystem.objects.create(name="Shop orders", owner_email="d@example.com", request_kinds=["access"],
+                                       work_mode="connector")
+    connector = Connector(system=system, kind="sql")
+    connector.set_url("postgresql://nobody@127.0.0.1:1/none")
+    connector.save()
+    client.force_login(manager)
+    cases = [submit("US-CA", "access", requester_email=f"p{i}@example.com") for i in range(3)]
+    for case in cases:
+        task = Task.objects.create(case=case, system=system, action="collect", due_at=case.received_at)
+        Run.objects.create(task=task, connector=connector, state="failed" if case is cases[0] else "succeeded")
+    client.get("/staff/")  # warm
+    with django_assert_max_num_queries(30) as captured:
+        html = client.get("/staff/").content.decode()
+    assert html.count("connector failed") == 1
+    assert sum("connectors_run" in q["sql"] for q in captured.captured_queries) == 1
