@@ -181,3 +181,12 @@ def test_it_never_keeps_a_formatted_statement(shop_systems):
         Statement.objects.create(connector=connector, action="collect", label="bad",
                                  sql="SELECT * FROM customers WHERE email = '%(email)s'")
     assert not Statement.objects.filter(Q(label="bad")).exists()
+
+
+def test_it_suppresses_an_opt_out_on_receipt_without_verification(shop_systems, submit, shop_url):
+    case = submit("US-CA", "opt_out_sale_sharing", requester_email="ana@example.com")  # 11 CCR §7026(d)
+    task = Task.objects.get(case=case)
+    assert (task.system.name, task.action, task.state, task.records_affected) == ("Shop marketing", "suppress",
+                                                                                 "done", 1)
+    assert query(shop_url, "SELECT newsletter, ads FROM marketing WHERE email = %(e)s",
+                 {"e": "ana@example.com"}) == [(0, 0)]
