@@ -7,6 +7,8 @@ class ConnectorForm(forms.ModelForm):
     # Write-only: a stored secret is never rendered back; leaving the field empty keeps it.
     url = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
                           label="Connection URL", help_text="Stored encrypted; leave empty to keep the stored one")
+    endpoint = forms.URLField(required=False, assume_scheme="https",
+                              help_text="HTTP connectors: where the signed request is POSTed")
     secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
                              label="Signing secret (whsec_…)", help_text="HTTP connectors; leave empty to keep it")
 

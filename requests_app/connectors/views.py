@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from requests_app import ratelimit
 from requests_app import services as core
 from requests_app.fulfilment.models import DataSystem
 from requests_app.views.staff import _case_for, _render, staff_required
@@ -133,6 +134,9 @@ def statement_delete(request, pk):
 @csrf_exempt  # the signed URL and the Standard Webhooks signature authenticate the service
 @require_POST
 def callback(request, token):
+    # Per callback URL (one per run): a service retrying is fine, a flood is not.
+    if not ratelimit.hit("connector_callback", token, "60/h"):
+        return HttpResponse("too many callbacks", status=429, content_type="text/plain")
     try:
         outcome = services.receive_callback(token, request.body, request.headers)
     except services.CallbackError as exc:

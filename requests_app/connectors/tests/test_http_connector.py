@@ -211,3 +211,13 @@ def test_it_records_an_account_login_from_an_http_identity_source(courier, servi
 
     run(core.confirm_email, case)
     assert case.identity_match.level == "account_login"
+
+
+def test_it_limits_callbacks_per_url(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [client.post("/connectors/callback/abc/", "{}", content_type="application/json").status_code
+             for _ in range(61)]
+    assert codes[:60] == [404] * 60 and codes[60] == 429
+    cache.clear()
