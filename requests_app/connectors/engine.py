@@ -158,6 +158,7 @@ class _MySQL(_Conn):
     def __init__(self, url: str, timeout: float):
         super().__init__(url, timeout)
         import pymysql
+        import pymysql.constants.CLIENT  # noqa: F401 - client_flag below
 
         self.pymysql = pymysql
         u = urlsplit(url)
@@ -166,7 +167,9 @@ class _MySQL(_Conn):
                 host=u.hostname or "127.0.0.1", port=u.port or 3306, user=unquote(u.username or "root"),
                 password=unquote(u.password or ""), database=unquote(u.path.lstrip("/")), charset="utf8mb4",
                 connect_timeout=max(1, int(min(timeout, 10))), read_timeout=int(timeout) + 5,
-                write_timeout=int(timeout) + 5, cursorclass=pymysql.cursors.DictCursor, autocommit=False)
+                write_timeout=int(timeout) + 5, cursorclass=pymysql.cursors.DictCursor, autocommit=False,
+                # Rows matched, not only changed: the count means the same as on PostgreSQL and SQLite.
+                client_flag=pymysql.constants.CLIENT.FOUND_ROWS)
         except pymysql.err.OperationalError as exc:
             raise ConnectorError(f"cannot connect: {exc.args[-1]}", transient=True) from None
         with self.raw.cursor() as cur:

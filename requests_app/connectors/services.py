@@ -109,7 +109,10 @@ def execute(run_id: int) -> str:
         return _failed(run, token, exc)
     except ValueError as exc:  # a secret that cannot be read: no retry fixes it
         return _failed(run, token, engine.ConnectorError(str(exc)))
-    return _finish(run, token, result)
+    try:
+        return _finish(run, token, result)
+    except ServiceError as exc:  # the result cannot be recorded as given: say so on the task
+        return _failed(run, token, engine.ConnectorError(f"the result could not be recorded: {exc}"))
 
 
 def _corrections(run: Run) -> dict:
