@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 ServiceError = core.ServiceError
 VENDOR_SALT = "dsar.fulfilment.vendor"
 OVERRIDE_EVENT = "decision_with_open_tasks"
+OPENING_EVENTS = ("tasks_created", "tasks_resumed", "task_reopened")
 
 
 # --- due dates ------------------------------------------------------------------------------------
@@ -371,7 +372,9 @@ def open_tasks_text(case) -> str:
     tasks = list(Task.objects.filter(case=case, state=TaskState.OPEN).select_related("system"))
     if not tasks:
         return ""
-    if case.events.filter(kind=OVERRIDE_EVENT).exists():
+    # A manager's written allowance covers the tasks open when it was given, not work opened since.
+    opened = case.events.filter(kind__in=OPENING_EVENTS).order_by("-id").values_list("id", flat=True).first()
+    if case.events.filter(kind=OVERRIDE_EVENT, id__gt=opened or 0).exists():
         return ""
     names = ", ".join(t.system.name for t in tasks[:5]) + ("…" if len(tasks) > 5 else "")
     return (f"{len(tasks)} fulfilment task(s) still open ({names}). The decision is offered once every task "

@@ -36,6 +36,9 @@ def claim(level: int, due_before: dt.datetime) -> list[Task]:
 
 
 def _owner(task: Task) -> str:
+    """Who hears of a staff task (a vendor is written to through its link, never sent staff pages)."""
+    if task.system.work_mode == DataSystem.WorkMode.VENDOR:
+        return ""
     return (task.assignee.email if task.assignee_id and task.assignee.email else "") or task.system.owner_address
 
 
@@ -52,6 +55,9 @@ def sweep(now) -> dict:
             digests.setdefault(_owner(task), []).append(services._item(task, "due soon"))
     managers = manager_emails() if escalated else []
     for task in escalated:
+        if task.system.work_mode == DataSystem.WorkMode.VENDOR:
+            with transaction.atomic():
+                services.send_vendor_link(task)  # overdue: the vendor is asked again, with a fresh link
         item = services._item(task, "OVERDUE")
         recipients = {_owner(task), *(managers or [settings.DSAR_TEAM_EMAIL])}
         if task.case.assignee_id and task.case.assignee.email:

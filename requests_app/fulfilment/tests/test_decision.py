@@ -69,6 +69,15 @@ def test_a_manager_may_allow_the_decision_with_open_tasks_in_writing(datamap, wo
     assert override.actor == manager and len(override.data["open_tasks"]) == 3
 
 
+def test_an_allowance_does_not_cover_work_opened_after_it(datamap, worked, run, manager, owner):
+    case = worked("US-CA", "deletion")
+    fs.allow_decision_with_open_tasks(case, manager, "Deadline tomorrow")
+    assert fs.open_tasks_text(case) == ""
+    answer(case, "Orders", "failed", user=owner, reason_code="technical", reason="DB down")
+    fs.reopen_task(task(case, "Orders"), owner, "DB is back")
+    assert "still open" in fs.open_tasks_text(case)
+
+
 def test_the_know_letter_takes_its_disclosures_from_the_data_map(datamap, worked, run, manager, owner):
     case = worked("US-CA", "access")
     resolve_access(case, owner)
@@ -104,6 +113,13 @@ def test_it_issues_the_package_with_a_manifest_of_hashes(datamap, worked, run, m
     assert "Su paquete de datos" == letter.context["package"]["heading"]
     assert "Identificadores (nombre, dirección postal y de correo electrónico, nombre de cuenta, dirección IP)" \
         in letter.context["categories"]
+    import pypdf
+
+    letter.refresh_from_db()
+    assert letter.status == "issued"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(letter.file.read())).pages)
+    flat = " ".join(text.split())
+    assert "Su paquete de datos" in flat and package.sha256[:16] in flat.replace(" ", "")
 
 
 def test_the_package_is_immutable(datamap, worked, run, manager, owner):

@@ -108,3 +108,21 @@ def test_a_failed_task_can_be_reopened_by_its_owner(client, datamap, worked, own
     client.post(reverse("fulfilment:task_reopen", args=[t.pk]), {"reason": "DB is back"})
     assert task(case, "Orders").state == "open"
     assert Event.objects.get(case=case, kind="task_reopened").reason == "DB is back"
+
+
+def test_the_case_page_costs_the_same_however_many_tasks(client, datamap, worked, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few = worked("US-CA", "access")
+    for i in range(8):
+        DataSystem.objects.create(name=f"Extra {i}", owner_email="team@example.com", request_kinds=["access"])
+    many = worked("US-CA", "access", requester_email="bo@example.com")
+    assert Task.objects.filter(case=few).count() == 3 and Task.objects.filter(case=many).count() == 11
+    client.force_login(manager)
+    counts = []
+    for case in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("staff:case", args=[case.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -33,6 +33,8 @@ def test_it_reminds_once_then_escalates_once(datamap, worked, now, manager, sett
     assert result["escalated"] == 3
     assert len(digests(manager.email)) == 1 and "OVERDUE" in digests(manager.email)[0].body_text
     assert Event.objects.filter(case=case, kind="task_escalated").count() == 3
+    assert not digests("dpo@fastship.example")  # vendors never get staff digests, only their own link
+    assert Notification.objects.filter(kind="fulfilment_vendor_request").count() == 3
     assert run_sweep().steps["fulfilment"] == {"reminded": 0, "escalated": 0, "digests": 0, "packages_expired": 0}
     assert len(digests(manager.email)) == 1
 
