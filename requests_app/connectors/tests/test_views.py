@@ -82,3 +82,27 @@ def test_it_flags_a_failed_connector_on_the_queue_in_one_query(client, manager, 
         html = client.get("/staff/").content.decode()
     assert html.count("connector failed") == 1
     assert sum("connectors_run" in q["sql"] for q in captured.captured_queries) == 1
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+def test_it_costs_the_case_page_the_same_however_many_connector_runs(shop_systems, worked, client, manager, dialect):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(case):
+        client.get(f"/staff/cases/{case.pk}/")
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(f"/staff/cases/{case.pk}/").content.decode()
+        return len([q for q in ctx.captured_queries if "connectors_" in q["sql"]]), html
+
+    client.force_login(manager)
+    for system in shop_systems[1:]:
+        system.request_kinds = ["correction"]
+        system.save()
+    one = worked(request_type="deletion", requester_email="ben@example.com")
+    for system in shop_systems[1:]:
+        system.request_kinds = ["deletion"]
+        system.save()
+    four = worked(request_type="deletion", requester_email="ana@example.com")
+    (n_one, _), (n_four, html) = cost(one), cost(four)
+    assert n_one == n_four and html.count("row(s) would change") == 4
