@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -38,28 +38,21 @@ def _act(request, pk, fn, ok: str, *args):
     return _back(run)
 
 
-@require_POST
-@staff_required
-def retry(request, pk):
-    return _act(request, pk, services.retry, "The connector is queued again.")
+RUN_ACTIONS = {
+    "retry": (services.retry, "The connector is queued again."),
+    "dry-run": (services.request_dry_run, "Dry run queued: the counts appear here when it has run."),
+    "erase": (services.request_erasure, "Erasure requested."),
+    "approve": (services.approve_erasure, "Erasure approved and queued."),
+}
 
 
 @require_POST
 @staff_required
-def dry_run(request, pk):
-    return _act(request, pk, services.request_dry_run, "Dry run queued: the counts appear here when it has run.")
-
-
-@require_POST
-@staff_required
-def request_erasure(request, pk):
-    return _act(request, pk, services.request_erasure, "Erasure requested.")
-
-
-@require_POST
-@staff_required
-def approve(request, pk):
-    return _act(request, pk, services.approve_erasure, "Erasure approved and queued.")
+def run_action(request, pk, action):
+    if action not in RUN_ACTIONS:
+        raise Http404("no such action")
+    fn, ok = RUN_ACTIONS[action]
+    return _act(request, pk, fn, ok)
 
 
 @require_POST

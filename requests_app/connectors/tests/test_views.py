@@ -106,3 +106,27 @@ def test_it_costs_the_case_page_the_same_however_many_connector_runs(shop_system
     four = worked(request_type="deletion", requester_email="ana@example.com")
     (n_one, _), (n_four, html) = cost(one), cost(four)
     assert n_one == n_four and html.count("row(s) would change") == 4
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+def test_it_erases_from_the_case_page_after_a_second_persons_approval(shop_systems, worked, client, analyst, manager,
+                                                                      dialect, django_capture_on_commit_callbacks):
+    from requests_app.connectors.models import Run
+    from requests_app.fulfilment.models import Task
+
+    for system in shop_systems[1:]:
+        system.active = False
+        system.save()
+    case = worked(request_type="deletion", requester_email="ana@example.com", assignee=analyst)
+    run = Run.objects.get(task__case=case)
+    client.force_login(analyst)
+    html = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "customer: 1 row(s) would change" in html and "needs a second person" in html
+    client.post(f"/connectors/staff/runs/{run.pk}/erase/")
+    assert client.post(f"/connectors/staff/runs/{run.pk}/approve/").status_code == 403  # not by the same person
+    assert client.post(f"/connectors/staff/runs/{run.pk}/nonsense/").status_code == 404
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/connectors/staff/runs/{run.pk}/approve/")
+    task = Task.objects.get(case=case)
+    assert (task.state, task.records_affected) == ("done", 1)
