@@ -7,6 +7,7 @@ export SITE_URL=${SITE_URL:-http://127.0.0.1:$PORT}  # links in e-mails point at
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo --if-empty
 .venv/bin/python manage.py seed_datamap -v0  # the marketplace's data map (fulfilment), once
+.venv/bin/python manage.py seed_shop  # the connectors demo: a SQLite shop (requests_app/connectors)
 # Worker and server each run in a process group of their own (set -m), so stopping a group reaches
 # beat, the pool and the autoreloader's child too, and Ctrl-C reaches this script alone.
 set -m

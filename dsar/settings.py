@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "requests_app.fulfilment",
+    "requests_app.connectors",
     "requests_app",
     "requests_app.ops",
     "django_otp",
@@ -447,3 +448,11 @@ API_EVENTS_SETTLE_SECONDS = env.int("API_EVENTS_SETTLE_SECONDS", default=5)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)  # connect and read, each
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
 CELERY_TASK_ROUTES["requests_app.webhooks.tasks.deliver_webhooks"] = {"queue": DSAR_TIMERS_QUEUE}
+
+# --- connectors (requests_app/connectors): SQL and HTTP systems worked automatically --------------
+DSAR_CONNECTOR_KEY = env("DSAR_CONNECTOR_KEY", default="")  # Fernet key for connector secrets at rest
+DSAR_CONNECTOR_ERASE_APPROVAL = env.bool("DSAR_CONNECTOR_ERASE_APPROVAL", default=True)  # a second person approves
+DSAR_CONNECTOR_MAX_ATTEMPTS = env.int("DSAR_CONNECTOR_MAX_ATTEMPTS", default=5)
+DSAR_CONNECTOR_BACKOFF_SECONDS = env.int("DSAR_CONNECTOR_BACKOFF_SECONDS", default=30)  # doubled per attempt
+DSAR_CONNECTOR_CALLBACK_HOURS = env.int("DSAR_CONNECTOR_CALLBACK_HOURS", default=24)
+DSAR_CONNECTOR_LEASE_SECONDS = env.int("DSAR_CONNECTOR_LEASE_SECONDS", default=900)  # a claim older is a dead worker's

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("requests_app.api.urls")),
     path("staff/api-keys/", include("requests_app.api.urls_staff")),
     path("staff/webhooks/", include("requests_app.webhooks.urls_staff")),
+    path("connectors/", include(("requests_app.connectors.urls", "connectors"))),
     path("staff/", include(("requests_app.urls_staff", "staff"))),
     path("", include("requests_app.drp.urls")),
     path("", include(("requests_app.urls_public", "public"))),

@@ -16,6 +16,8 @@ core importing them: the core sends, the apps subscribe in their AppConfig.ready
   letter issued: a step may refuse (raise ServiceError/PermissionDenied) or return the decision
   with what it adds (e.g. the fulfilment tasks' results). ``decision_gate`` registers
   ``fn(case) -> str``: a non-empty text keeps the case page from offering fulfil/partially fulfil.
+- ``queue_flag``: registers ``fn(case_ids) -> {case_id: label}`` (one query for the page): short
+  badges on the staff queue's rows (e.g. a connector that failed).
 - ``panel``: registers ``fn(request, case, **kw) -> str`` (safe HTML) for a page slot of the core's
   templates (``{% hook_panels "case" %}`` on the staff case page, ``"status"`` on the status page).
 """
@@ -126,4 +128,26 @@ def render_panels(slot: str, request, case, **kwargs) -> list[str]:
             out.append(fn(request, case, **kwargs))
         except Exception:  # noqa: BLE001 - one capability's panel must not break the page
             log.exception("panel %s/%s failed", slot, name)
+    return out
+
+
+_QUEUE_FLAGS: dict[str, Callable] = {}
+
+
+def queue_flag(name: str):
+    def register(fn):
+        _QUEUE_FLAGS[name] = fn
+        return fn
+    return register
+
+
+def queue_flags(case_ids: list[int]) -> dict[int, list[str]]:
+    """The capabilities' badges for the queue page's cases (a query per capability, not per row)."""
+    out: dict[int, list[str]] = {}
+    for name, fn in list(_QUEUE_FLAGS.items()):
+        try:
+            for case_id, label in fn(case_ids).items():
+                out.setdefault(case_id, []).append(label)
+        except Exception:  # noqa: BLE001 - one capability's badge must not break the queue
+            log.exception("queue flag %s failed", name)
     return out

@@ -45,7 +45,7 @@ from ..models import (
     State,
     can_work,
 )
-from ..hooks import decision_blocked
+from ..hooks import decision_blocked, queue_flags
 
 # --- access ----------------------------------------------------------------------------------------
 
@@ -116,6 +116,9 @@ def queue(request):
     paginator = Paginator(selectors.QueueList(user, form.filters(), now), form.page_size)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.decorate(page.object_list, now)
+    flags = queue_flags([r.case_id for r in rows]) if rows else {}
+    for r in rows:
+        r.flags = flags.get(r.case_id, [])
     can_assign = user.has_perm("requests_app.assign_case")
     return _render(request, "requests_app/staff/queue.html", {
         "form": form,
