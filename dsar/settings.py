@@ -313,6 +313,9 @@ DRP_RATE_LIMIT = env("DRP_RATE_LIMIT", default="600/m")
 DRP_CALLBACK_CONNECT_TIMEOUT = env.float("DRP_CALLBACK_CONNECT_TIMEOUT", default=3.0)
 DRP_CALLBACK_READ_TIMEOUT = env.float("DRP_CALLBACK_READ_TIMEOUT", default=10.0)
 DRP_CALLBACK_REQUIRE_HTTPS = env.bool("DRP_CALLBACK_REQUIRE_HTTPS", default=PRODUCTION)
+# Callbacks never reach loopback, private or link-local addresses in production (agents' URLs are
+# untrusted input); development and the tests talk to local servers.
+DRP_CALLBACK_ALLOW_PRIVATE = env.bool("DRP_CALLBACK_ALLOW_PRIVATE", default=not PRODUCTION)
 GPC_LAST_UPDATE = env("GPC_LAST_UPDATE", default="2026-11-30")  # /.well-known/gpc.json "lastUpdate"
 
 LOGGING = {

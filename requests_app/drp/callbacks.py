@@ -125,7 +125,31 @@ def deliver(callback_id: int) -> str:
     return "failed"
 
 
+def private_address(url: str) -> str:
+    """The non-public address the URL's host resolves to, or "" (an agent's callback must not
+    reach our own network: loopback, private, link-local such as cloud metadata, reserved)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return ""  # unresolvable: the POST itself fails and is retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return ""
+
+
 def _post(callback: StatusCallback, timeout: tuple[float, float]) -> tuple[int | None, str]:
+    if not settings.DRP_CALLBACK_ALLOW_PRIVATE:
+        blocked = private_address(callback.url)
+        if blocked:
+            return None, f"refused: the callback's host resolves to a non-public address ({blocked})"
     try:
         response = requests.post(
             callback.url, data=json.dumps(callback.payload), timeout=timeout, stream=True, allow_redirects=False,

@@ -151,3 +151,22 @@ def test_it_lets_a_manager_send_given_up_callbacks_again(file_with, receiver, ru
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post("/staff/drp/agents/PERMISSION_SLIP/retry/").status_code == 302
     assert len(server.received) == 1 and StatusCallback.objects.get().status == CallbackStatus.SENT
+
+
+def test_it_never_posts_to_our_own_network_in_production(file_with, receiver, run, settings):
+    """An agent's status_callback is untrusted: loopback, private and link-local hosts are refused."""
+    settings.DRP_CALLBACK_ALLOW_PRIVATE = False
+    server = receiver()
+    drp = file_with(server.url)  # http://127.0.0.1:<port>/...: loopback
+    run(core.confirm_email, drp.case)
+    assert server.received == []
+    callback = StatusCallback.objects.get(drp_request=drp)
+    assert callback.status == CallbackStatus.PENDING and "non-public address (127.0.0.1)" in callback.last_error
+    assert callbacks.private_address("http://169.254.169.254/latest/meta-data") == "169.254.169.254"
+    assert callbacks.private_address("http://10.1.2.3/x") == "10.1.2.3"
+    assert callbacks.private_address("http://[::1]:8080/x") == "::1"
+    assert callbacks.private_address("https://8.8.8.8/cb") == ""
+    settings.DRP_CALLBACK_ALLOW_PRIVATE = True  # development: local agents work
+    callback.next_attempt_at = callback.created_at
+    callback.save(update_fields=["next_attempt_at"])
+    assert callbacks.deliver(callback.pk) == "sent" and len(server.received) == 1
