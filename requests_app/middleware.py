@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -46,6 +46,13 @@ PRIVATE_PREFIXES = ("/staff/", "/admin/", "/accounts/", "/status/", "/confirm/")
 LAST_SEEN = "dsar_last_seen"
 
 
+def _refuse(request, status: int, code: str, message: str) -> HttpResponse:
+    """Plain text for people; the API's JSON error shape for /api/ (its clients parse every error)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 class RequestGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,15 +61,14 @@ class RequestGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return HttpResponseBadRequest("Bad Content-Length.", content_type="text/plain")
+            return _refuse(request, 400, "bad_request", "Bad Content-Length.")
         if length > settings.DSAR_MAX_REQUEST_BYTES:
             limit = settings.DSAR_MAX_REQUEST_BYTES // (1024 * 1024)
-            return HttpResponse(f"What you sent is larger than we accept ({limit} MB in all). Please go back "
-                                "and choose a smaller file.", status=413, content_type="text/plain; charset=utf-8")
+            return _refuse(request, 413, "too_large", f"What you sent is larger than we accept ({limit} MB in all). "
+                           "Please go back and choose a smaller file.")
         if "\x00" in request.META.get("QUERY_STRING", "") or any(
                 "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
-            return HttpResponseBadRequest("The address contains a character we do not accept.",
-                                          content_type="text/plain")
+            return _refuse(request, 400, "bad_request", "The address contains a character we do not accept.")
         return self.get_response(request)
 
 

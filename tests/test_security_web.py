@@ -213,3 +213,10 @@ def test_it_sends_password_reset_e_mails_through_the_outbox_within_the_limits(cl
     notes = Notification.objects.filter(kind="password_reset")
     assert notes.count() == 2 and notes.first().to == [manager.email]
     assert len(mail.outbox) == 2 and "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_it_refuses_a_nul_in_the_query_as_json_on_the_api(client, db):
+    """The API promises JSON errors: the request guard keeps that promise before any view runs."""
+    response = client.get("/api/v1/calculator/?jurisdiction=%00")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    assert client.get("/?x=%00")["Content-Type"].startswith("text/plain")
