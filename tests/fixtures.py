@@ -143,3 +143,15 @@ def now(request, time_machine):
     if start is not None:
         _now(start)
     return _now
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A view that speaks the case's language (use_case_language) leaves it active in the thread;
+    each test starts in the default language, whatever ran before it on the same worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
