@@ -161,3 +161,15 @@ def test_it_costs_an_empty_sweep_one_statement(db):
     with CaptureQueriesContext(connection) as queries:
         run_sweep()
     assert len([q for q in queries if "ops_heartbeat" in q["sql"]]) == 1
+
+
+def test_it_starts_the_demo_with_current_timers(db, django_capture_on_commit_callbacks):
+    """seed_demo replays months of history; the demo must not open on a 'timers stopped' alarm."""
+    import io
+
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert heartbeat.sweep_status().stale is False
+    assert not Notification.objects.filter(kind="timers_stalled").exists()
