@@ -1,7 +1,7 @@
 """The scale drill: several processes on one database, a minute of mixed load, then the books.
 
 Starts, against its own PostgreSQL database (dsar_drill) and Redis db 11: gunicorn with 2 web
-processes, 2 Celery worker processes (default and timers queues) and one beat sweeping every 5 s.
+processes, 2 Celery worker processes (default, timers and mail queues) and one beat sweeping every 5 s.
 Seeds 200 confirmed cases whose clocks are due soon or overdue (so the sweeps have alerts to send),
 then runs 8 concurrent clients on 127.0.0.1 for 60 s (`--quick`: 15 s): filings through the whole
 public form, staff queue reads, and health probes. Then it stops the load, lets the workers drain
@@ -65,7 +65,7 @@ def admin_sql(sql: str) -> None:
 def environment(mail_dir: str, port: int) -> dict:
     tag = f"drill{os.getpid()}"
     return {**os.environ, "DATABASE_URL": f"{PG}/{DB}", "REDIS_URL": REDIS, "DJANGO_SETTINGS_MODULE": "dsar.settings",
-            "CELERY_QUEUE": tag, "CELERY_TIMERS_QUEUE": f"{tag}-timers", "DEBUG": "False", "LOG_LEVEL": "WARNING",
+            "CELERY_QUEUE": tag, "CELERY_TIMERS_QUEUE": f"{tag}-timers", "CELERY_MAIL_QUEUE": f"{tag}-mail", "DEBUG": "False", "LOG_LEVEL": "WARNING",
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": mail_dir,
             "DSAR_SWEEP_SECONDS": "5", "DSAR_OUTBOX_FLUSH_SECONDS": "5", "SITE_URL": f"http://127.0.0.1:{port}",
             "DSAR_RATE_LIMIT_PER_IP": "1000000/h", "DSAR_RATE_LIMIT_PER_EMAIL": "1000/h",
@@ -106,7 +106,7 @@ def start(env: dict, port: int, logs: Path) -> list[subprocess.Popen]:
         out = open(logs / f"{name}.log", "w")
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
-    queues = f"{env['CELERY_QUEUE']},{env['CELERY_TIMERS_QUEUE']}"
+    queues = f"{env['CELERY_QUEUE']},{env['CELERY_TIMERS_QUEUE']},{env['CELERY_MAIL_QUEUE']}"
     bin_dir = PY.parent
     return [
         spawn("web", [str(bin_dir / "gunicorn"), "dsar.wsgi:application", "--bind", f"127.0.0.1:{port}",
