@@ -42,6 +42,7 @@ def parse_args():
     p.add_argument("--cases", type=int, help="number of cases (default 100,000; --quick 5,000)")
     p.add_argument("--runs", type=int, help="timed requests per scenario (default 25; --quick 12)")
     p.add_argument("--keep", action="store_true", help="keep the dsar_bench database afterwards")
+    p.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (same --cases)")
     return p.parse_args()
 
 
@@ -233,6 +234,19 @@ def fill(n_cases: int, rng: random.Random, now: dt.datetime):
                             "open_appeals": open_appeals, "deadlines": len(deadlines) + len(appeal_clocks)}
 
 
+def reused(n_cases: int):
+    """The users and counts of a database kept by an earlier --keep run."""
+    from django.contrib.auth.models import User
+
+    from requests_app.models import Appeal, DataSubjectRequest, Deadline
+
+    assert DataSubjectRequest.objects.count() == n_cases, "--reuse needs the --cases of the kept database"
+    return User.objects.get(username="mia"), User.objects.get(username="admin"), {
+        "cases": n_cases, "open_cases": DataSubjectRequest.objects.filter(closed_at__isnull=True).count(),
+        "appeals": Appeal.objects.count(), "open_appeals": Appeal.objects.filter(decided_at__isnull=True).count(),
+        "deadlines": Deadline.objects.count()}
+
+
 # --- timing -----------------------------------------------------------------------------------------
 
 
@@ -253,8 +267,9 @@ def main():
     args = parse_args()
     n = args.cases or (5_000 if args.quick else 100_000)
     runs = args.runs or (12 if args.quick else 25)
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    if not args.reuse:
+        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_sql(f"CREATE DATABASE {BENCH_DB}")
     try:
         setup_django()
         from django.db import connection
@@ -266,7 +281,10 @@ def main():
         rng = random.Random(7)
         now = timezone.now()
         t0 = time.perf_counter()
-        manager, admin, stats = fill(n, rng, now)
+        if args.reuse:
+            manager, admin, stats = reused(n)
+        else:
+            manager, admin, stats = fill(n, rng, now)
         print(f"filled {stats['cases']:,} cases ({stats['open_cases']:,} open), {stats['appeals']:,} appeals "
               f"({stats['open_appeals']:,} open), {stats['deadlines']:,} clocks in {time.perf_counter() - t0:.1f} s "
               f"on PostgreSQL {connection.pg_version // 10000}")
