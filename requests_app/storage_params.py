@@ -4,8 +4,8 @@ The case row is updated in place all day (escalation by the sweep, next_due_at, 
 while it carries some fifteen indexes. With full pages (fillfactor 100) every such update writes
 a new row version on another page and an entry in every index; with free room left on each page,
 an update that changes no indexed column (the sweep's escalation_level / escalated_at) is a HOT
-update: the new version stays on the page and no index is touched (bench/sweep.py: the
-escalation of an overdue case ~170 us → ~?? us).
+update: the new version stays on the page and no index is touched (bench/sweep.py, 1,000,000
+cases: escalating 3,000 overdue cases ~650-960 ms → ~85-95 ms, ~30 us a case).
 
 Set from a post_migrate receiver rather than only a migration, so a schema built from the models
 (pytest --nomigrations, the benches) gets it too. It applies to pages written from then on: an
