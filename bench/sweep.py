@@ -19,19 +19,20 @@ from the same reset, VACUUMed and CHECKPOINTed state (untimed: see vacuum()). Th
 dropped at the end unless --keep.
 
 Where the sweep's time goes (its phases are printed per run; full run, 10,000 claims, floor
-216-229 ms): the claim ~330-440 ms (the statement alone ~275-305 ms: the same UPDATE, plus SKIP
+190-229 ms): the claim ~330-440 ms (the statement alone ~275-305 ms: the same UPDATE, plus SKIP
 LOCKED row locks on the clocks and on the 3,000 cases to escalate, whose pages are logged whole
-after the checkpoint; then ~30 ms to bring 10,000 rows back to Python); escalating ~85-95 ms (3,000
+after the checkpoint; then ~30 ms to bring 10,000 rows back to Python); escalating ~80-110 ms (3,000
 HOT updates of the case row, thanks to the case table's fillfactor 85, see
 requests_app/storage_params.py, and one audit Event each; it was ~650-960 ms with full pages, every
 update writing all 16 indexes); reading the claimed cases for the digests ~70-140 ms; the 54
-digests ~105-110 ms (each clock's row formatted once in Python, two small templates per e-mail);
+digests ~86-130 ms (each clock's row formatted once in Python, two small templates per e-mail);
 the commit with the digests published over one broker connection ~35 ms (~100 ms with a thread
 and connection per message). Before these changes: 1,835-2,222 ms, 5.3-5.5x (noisy) and 4.9-5.4x
-earlier; now 714-886 ms, 3.3-3.6x. What is left above 3x is the claim's locks and the reads of
-the cases a floor UPDATE never needs.
+earlier; now best of 3 685-815 ms, 3.3-3.6x (single runs 2.8-4.1x): target 3x missed. What is
+left above it is the claim's locks and the reads of the cases a floor UPDATE never needs.
+--quick: 77 ms vs 15 ms, 5.0x (~15 ms of each sweep is per sweep, not per claim).
 
-    .venv/bin/python bench/sweep.py [--quick] [--runs N] [--keep]
+    .venv/bin/python bench/sweep.py [--quick] [--runs N] [--keep] [--reuse] [--profile]
 
 Target: sweep <= 3x the floor (issue 16); empty sweep <= 50 ms.
 """
