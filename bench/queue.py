@@ -8,9 +8,18 @@ DataSubjectRequest (superuser), each for: the first page, a filtered page and a 
 Both show 100 rows per page (admin's default list_per_page). The database is dropped at the end
 unless --keep.
 
-    .venv/bin/python bench/queue.py [--quick] [--cases N] [--runs N] [--keep]
+    .venv/bin/python bench/queue.py [--quick] [--cases N] [--runs N] [--keep] [--reuse]
 
-Target: queue median <= 150 ms in every scenario and faster than the admin changelist.
+Target (issue 16): the first page at 1,000,000 cases (`--cases 1000000`; ~147,000 open) at most
+100 ms and at most a third of the admin changelist; the other scenarios are printed for context.
+The fill takes ~9 minutes and ~5 GB there: `--keep` once, then `--reuse`.
+
+At 1,000,000 cases the first page was ~190-250 ms, ~200 ms of it the summary chips' counts (a
+bitmap scan reading the row of every open case); with case_open_next_due INCLUDE (assignee_id,
+is_repeat) and COUNT(1) they are one index-only scan (~17-23 ms) and the page ~60-110 ms against
+admin's ~870-990 ms (ratio 0.06-0.11). Still slow: a filtered page (~160-260 ms: its exact count
+and its sort read the rows of the open cases until the filter matches) and a search by name
+(~1.1-1.3 s, admin ~0.6-0.8 s).
 """
 from __future__ import annotations
 
@@ -42,6 +51,7 @@ def parse_args():
     p.add_argument("--cases", type=int, help="number of cases (default 100,000; --quick 5,000)")
     p.add_argument("--runs", type=int, help="timed requests per scenario (default 25; --quick 12)")
     p.add_argument("--keep", action="store_true", help="keep the dsar_bench database afterwards")
+    p.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (same --cases)")
     return p.parse_args()
 
 
@@ -233,6 +243,19 @@ def fill(n_cases: int, rng: random.Random, now: dt.datetime):
                             "open_appeals": open_appeals, "deadlines": len(deadlines) + len(appeal_clocks)}
 
 
+def reused(n_cases: int):
+    """The users and counts of a database kept by an earlier --keep run."""
+    from django.contrib.auth.models import User
+
+    from requests_app.models import Appeal, DataSubjectRequest, Deadline
+
+    assert DataSubjectRequest.objects.count() == n_cases, "--reuse needs the --cases of the kept database"
+    return User.objects.get(username="mia"), User.objects.get(username="admin"), {
+        "cases": n_cases, "open_cases": DataSubjectRequest.objects.filter(closed_at__isnull=True).count(),
+        "appeals": Appeal.objects.count(), "open_appeals": Appeal.objects.filter(decided_at__isnull=True).count(),
+        "deadlines": Deadline.objects.count()}
+
+
 # --- timing -----------------------------------------------------------------------------------------
 
 
@@ -253,8 +276,9 @@ def main():
     args = parse_args()
     n = args.cases or (5_000 if args.quick else 100_000)
     runs = args.runs or (12 if args.quick else 25)
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    if not args.reuse:
+        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_sql(f"CREATE DATABASE {BENCH_DB}")
     try:
         setup_django()
         from django.db import connection
@@ -266,7 +290,10 @@ def main():
         rng = random.Random(7)
         now = timezone.now()
         t0 = time.perf_counter()
-        manager, admin, stats = fill(n, rng, now)
+        if args.reuse:
+            manager, admin, stats = reused(n)
+        else:
+            manager, admin, stats = fill(n, rng, now)
         print(f"filled {stats['cases']:,} cases ({stats['open_cases']:,} open), {stats['appeals']:,} appeals "
               f"({stats['open_appeals']:,} open), {stats['deadlines']:,} clocks in {time.perf_counter() - t0:.1f} s "
               f"on PostgreSQL {connection.pg_version // 10000}")
@@ -314,12 +341,13 @@ def main():
         worst = max(results, key=lambda r: r[1])
         all_queue = statistics.median([r[1] for r in results])
         all_admin = statistics.median([r[2] for r in results])
-        ok = all(q <= 150 and q < a for _, q, a in results)
+        first = results[0]
+        ok = first[1] <= 100 and first[1] <= first[2] / 3
         print(f"\nqueue median over scenarios {all_queue:.1f} ms, admin {all_admin:.1f} ms; worst queue scenario: "
-              f"{worst[0]} {worst[1]:.1f} ms vs admin {worst[2]:.1f} ms; target met in every scenario: {ok}")
-        print(f"RESULT queue {worst[1]:.1f} ms floor {worst[2]:.1f} ms ratio {worst[1] / worst[2]:.2f} "
-              f"target queue median <=150 ms and below the admin changelist in every scenario "
-              f"(worst scenario: {worst[0]}, {n:,} cases)")
+              f"{worst[0]} {worst[1]:.1f} ms vs admin {worst[2]:.1f} ms; first page within target: {ok}")
+        print(f"RESULT queue {first[1]:.1f} ms floor {first[2]:.1f} ms ratio {first[1] / first[2]:.2f} "
+              f"target first page median <=100 ms and <=1/3 of the admin changelist ({n:,} cases)")
+        return 0 if ok else 1
     finally:
         from django.db import connections
 
@@ -329,4 +357,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -144,7 +144,10 @@ class DataSubjectRequest(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["next_due_at"]
         indexes = [
-            models.Index(fields=["next_due_at"], condition=Q(closed_at__isnull=True), name="case_open_next_due"),
+            # INCLUDE: the queue's summary counts are an index-only scan of the open cases
+            # (PostgreSQL; bench/queue.py: ~200 ms → ~20 ms at 1,000,000 cases).
+            models.Index(fields=["next_due_at"], condition=Q(closed_at__isnull=True), name="case_open_next_due",
+                         include=["assignee", "is_repeat"]),
             models.Index(fields=["assignee", "next_due_at"], name="case_assignee_due"),
             models.Index(fields=["requester_email", "request_type", "received_at"], name="case_repeat_lookup"),
             # requester_email__iexact (queue search, repeat-request check) compares UPPER(email).

@@ -102,7 +102,7 @@ def queue_emails(messages: list[dict]) -> list[Notification]:
                 if (n := queue_email(m["kind"], m["to"], context=m["context"], language=m.get("language", "en"),
                                      dedupe_key=m.get("dedupe_key"))) is not None]
     ids = [n.pk for n in notes]
-    transaction.on_commit(lambda: [publish(pk) for pk in ids])
+    transaction.on_commit(lambda: enqueue.send_notifications(ids))
     return notes
 
 

@@ -41,6 +41,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from html import escape
 from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -52,6 +53,7 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 
 from . import hooks, services
 from . import regimes as R
@@ -279,8 +281,7 @@ def manager_emails() -> list[str]:
                       .values_list("email", flat=True)))
 
 
-@dataclass
-class CaseInfo:
+class CaseInfo(NamedTuple):  # a tuple: a batch loads thousands
     reference: str
     regime: str
     jurisdiction: str
@@ -444,11 +445,13 @@ def time_left(due_at: dt.datetime, now: dt.datetime) -> str:
 
 
 def _item(claim: Claim, case: CaseInfo, now: dt.datetime, url_format: str, error: str = "") -> dict:
-    """What a digest shows of one clock, every string ready (the templates only lay them out)."""
+    """What a digest shows of one clock, every string ready, its rows in both bodies included: a
+    batch lists thousands of clocks, and one formatted string per row costs a fraction of a
+    template loop over a dozen variables (bench/sweep.py)."""
     local_due = claim.due_at.astimezone(ZoneInfo(claim.timezone))
     level = "error" if error else claim.level
     label = "Needs a person" if error else LEVEL_LABELS[claim.level]
-    return {
+    i = {
         "reference": case.reference, "url": url_format.format(pk=claim.case_id),
         "regime": R.REGIMES[case.regime].name if case.regime in R.REGIMES else case.regime,
         "clock": CLOCK_LABELS.get(claim.kind, claim.kind) + (" (appeal)" if claim.appeal_id else ""),
@@ -456,6 +459,15 @@ def _item(claim: Claim, case: CaseInfo, now: dt.datetime, url_format: str, error
         "due_date": local_due.date().isoformat(), "due_local": f"{local_due:%Y-%m-%d %H:%M} {claim.timezone}",
         "time_left": time_left(claim.due_at, now), "error": error,
     }
+    e = {k: escape(v) for k, v in i.items() if isinstance(v, str)}  # stdlib escape: as the templates' autoescape
+    i["text_row"] = (f"[{i['tag']}] {i['reference']} - {i['regime']} - {i['clock']}\n"
+                     f"    Due: {i['due_date']} (ends {i['due_local']}) - {i['time_left']}\n    {i['url']}"
+                     + (f"\n    Error: {error}" if error else ""))
+    i["html_row"] = mark_safe(  # noqa: S308 - every value above is escaped
+        f'<tr><td style="color: {e["color"]};"><b>{e["label"]}</b></td><td><a href="{e["url"]}">{e["reference"]}</a>'
+        f'</td><td>{e["regime"]}</td><td>{e["clock"]}{"<br><small>" + e["error"] + "</small>" if error else ""}</td>'
+        f'<td>{e["due_date"]}<br><small>ends {e["due_local"]}</small></td><td>{e["time_left"]}</td></tr>')
+    return i
 
 
 def _recipient_key(address: str) -> str:

@@ -196,3 +196,41 @@ def test_it_stores_the_submission_when_redis_is_out_as_broker_and_cache_at_once(
     r = client.post("/request/review/", {"declaration": "on"})
     assert r.status_code == 302 and r.url.endswith("/request/thank-you/")
     assert DataSubjectRequest.objects.count() == 1 and Notification.objects.get().status == NotificationStatus.PENDING
+
+
+def test_it_never_fails_the_caller_when_publishing_a_batch_to_a_broker_that_is_out(broker_out, caplog):
+    assert enqueue.send_notifications([1, 2, 3]) == 0
+    assert "broker unavailable" in caplog.text
+
+
+def test_it_publishes_every_message_of_a_batch_over_one_connection(settings):
+    """The sweep's digests go out over one producer (bench/sweep.py); each is still its own task."""
+    from kombu import Connection
+
+    from dsar.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+
+    def forget_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.task_always_eager, app.conf.broker_url = False, "memory://batch-publish-test"
+    forget_pools()
+    try:
+        assert enqueue.send_notifications([11, 12, 13]) == 3
+        with Connection("memory://batch-publish-test") as conn:
+            queue = conn.SimpleQueue(settings.DSAR_MAIL_QUEUE)
+            published = []
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    break
+                published.append((message.headers["task"], list(message.payload[0])))
+                message.ack()
+            queue.close()
+        assert sorted(published) == [(enqueue.SEND_NOTIFICATION, [pk]) for pk in (11, 12, 13)]
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        forget_pools()

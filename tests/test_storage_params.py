@@ -1,0 +1,41 @@
+"""The case table leaves room on each page so the sweep's escalation is a HOT update (see
+requests_app/storage_params.py; measured in bench/sweep.py)."""
+import pytest
+from django.db import connection
+
+from requests_app import storage_params
+from requests_app.models import DataSubjectRequest
+
+
+def _reloptions(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        return cursor.fetchone()[0] or []
+
+
+@pytest.mark.django_db
+def test_it_sets_the_case_tables_fillfactor_after_migrate(on_postgres):
+    if not on_postgres:
+        pytest.skip("storage parameters are PostgreSQL's")
+    table = DataSubjectRequest._meta.db_table
+    assert f"fillfactor={storage_params.FILLFACTORS[table]}" in _reloptions(table)
+    # Idempotent: a second migrate changes nothing (and takes no table lock).
+    assert storage_params.apply(connection) == []
+
+
+@pytest.mark.django_db
+def test_it_restores_a_fillfactor_reset_by_hand(on_postgres):
+    if not on_postgres:
+        pytest.skip("storage parameters are PostgreSQL's")
+    table = DataSubjectRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} RESET (fillfactor)")
+    assert storage_params.apply(connection) == [table]
+    assert f"fillfactor={storage_params.FILLFACTORS[table]}" in _reloptions(table)
+
+
+def test_it_changes_nothing_on_other_databases():
+    class Other:
+        vendor = "sqlite"
+
+    assert storage_params.apply(Other()) == []
