@@ -13,6 +13,7 @@ import requests
 from django.contrib.auth.models import User
 from django.core import checks
 from django.test import override_settings
+from tests.fixtures import free_port  # noqa: F401 - also imported from here by tests
 
 HERE = Path(__file__).parent / "oidc"
 REDIRECT = "http://testserver/oidc/callback/"
@@ -21,10 +22,6 @@ ROLE_MAP = {"dsar-managers": "manager", "dsar-analysts": "analyst", "dsar-audito
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

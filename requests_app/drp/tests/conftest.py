@@ -8,6 +8,7 @@ import pytest
 
 from requests_app.drp import services
 from requests_app.drp.agent_client import AgentClient
+from tests.fixtures import free_port  # noqa: F401 - also imported from here by tests
 
 BUSINESS = "AE_PRIVACY"
 
@@ -108,10 +109,6 @@ def receiver():
         server.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

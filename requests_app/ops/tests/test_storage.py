@@ -12,15 +12,12 @@ from django.test import override_settings
 
 from requests_app import letters, services
 from requests_app.models import Attachment, Letter, LetterStatus
+from tests.fixtures import free_port  # noqa: F401 - also imported from here by tests
 
 BUCKET = "dsar-test-files"
 ID_SCAN = services.Upload("passport.png", b"\x89PNG\r\n\x1a\n" + b"1" * 64, "image/png")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

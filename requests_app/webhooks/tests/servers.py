@@ -3,12 +3,9 @@ connections and never answers. Each is stopped by the test that starts it."""
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from tests.fixtures import free_port  # noqa: F401 - also imported from here by tests
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver:
