@@ -179,8 +179,8 @@ def _claim_sql() -> str:
         f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n),"
         # 5. what the digests show of each claimed case, read in the same statement (by primary
         #    key) rather than in a second round trip; none of these fields is written by a batch.
-        f" info AS MATERIALIZED (SELECT c.id, c.reference, c.regime, c.jurisdiction, u.email, u.is_active FROM {cases} c"
-        f" LEFT JOIN {users} u ON u.id = c.assignee_id"
+        " info AS MATERIALIZED (SELECT c.id, c.reference, c.regime, c.jurisdiction, u.email, u.is_active"
+        f" FROM {cases} c LEFT JOIN {users} u ON u.id = c.assignee_id"
         " WHERE c.id = ANY(ARRAY(SELECT DISTINCT case_id FROM claimed)))"
         " SELECT claimed.*, info.reference, info.regime, info.jurisdiction, info.email, info.is_active"
         " FROM claimed LEFT JOIN info ON info.id = claimed.case_id"
