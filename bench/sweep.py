@@ -32,6 +32,18 @@ earlier; now best of 3 685-815 ms, 3.3-3.6x (single runs 2.8-4.1x): target 3x mi
 left above it is the claim's locks and the reads of the cases a floor UPDATE never needs.
 --quick: 77 ms vs 15 ms, 5.0x (~15 ms of each sweep is per sweep, not per claim).
 
+Then (2026-11-30, machine shared with other jobs, five full --reuse runs, best of 3 each): the
+claim statement also returns what the digests show of each case (a MATERIALIZED CTE reading the
+claimed cases by primary key, joined to the claims; not MATERIALIZED, PostgreSQL inlined it into
+a nested loop: 15 s), so the separate case read (64-135 ms) is gone (2-3 ms to build the tuples)
+and the claim grows to 383-517 ms (the previous code's: 303-411 ms in the same session); and no
+cyclic GC during a batch. Sweep 587-622 ms (684 ms before the GC change) vs 661-822 ms for the
+previous code on the same database, alternating, in the same session (four runs). The floor's
+best of 3 swung 128-276 ms (its first run is often ~130 ms, the others ~190-210 ms), so the
+printed ratio was 3.57-4.68 (previous code: 2.97-5.17 the same way): ~3.0-3.1x against a ~200 ms
+floor, target not reliably met. The first timed run's digests still take ~230-250 ms (the
+others 79-96 ms) with the GC off: not the GC.
+
     .venv/bin/python bench/sweep.py [--quick] [--runs N] [--keep] [--reuse] [--profile]
 
 Target: sweep <= 3x the floor (issue 16); empty sweep <= 50 ms.

@@ -171,6 +171,19 @@ def test_a_manager_who_is_the_assignee_gets_one_digest_listing_the_case_once(wor
     assert len(mia) == 1 and mia[0].body.count(case.reference) == 1
 
 
+def test_an_inactive_assignees_alerts_go_to_the_team_with_the_case_reference(working_case, run, analyst):
+    case = working_case()
+    analyst.is_active = False
+    analyst.save(update_fields=["is_active"])
+    Deadline.objects.filter(case=case, kind="respond").update(due_at=T0 + dt.timedelta(days=30))
+    with at(T0 + dt.timedelta(days=26)):  # due soon
+        assert run(sweep.run_sweep).claimed == 1
+    team = "privacy-team@example.com"
+    assert [tuple(n.to) for n in digests()] == [(team,)]
+    (msg,) = alert_mails(team)
+    assert "[DUE SOON] " + case.reference + " - CCPA - Respond" in msg.body
+
+
 def test_escalated_case_rises_to_the_top_of_the_queue(working_case, run):
     first, second = working_case(requester_email="a@example.com"), working_case(requester_email="b@example.com")
     Deadline.objects.filter(case=first, kind="respond").update(due_at=T0 + dt.timedelta(days=20))
