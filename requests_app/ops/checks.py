@@ -35,10 +35,12 @@ def object_storage(app_configs, **kwargs):
         return []
     from django.core.files.storage import default_storage
 
-    try:
-        default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
-    except Exception as exc:  # noqa: BLE001 - unreachable, refused, no such bucket, no permission
-        return [checks.Error(f"The object store for STORAGE_URL cannot be used: {type(exc).__name__}: {exc}",
+    from .health import bounded
+
+    # Bounded: an object store that accepts and never answers must not hang the start-up.
+    result = bounded(lambda: default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name))
+    if not result["ok"]:  # unreachable, refused, hung, no such bucket, no permission
+        return [checks.Error(f"The object store for STORAGE_URL cannot be used: {result['error']}",
                              hint="Check STORAGE_URL's bucket and endpoint_url and the credentials "
                                   "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).", id="ops.E003")]
     return []

@@ -44,7 +44,7 @@ def check_broker() -> None:
 CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
 
 
-def _bounded(check) -> dict:
+def bounded(check) -> dict:
     """Run a check in a daemon thread and stop waiting after the limit, whatever the driver does
     (a peer that accepts and never answers must not hang the orchestrator's probe)."""
     box: dict = {}
@@ -71,6 +71,6 @@ def run_checks() -> dict[str, dict]:
     for name, check in CHECKS.items():
         started = time.perf_counter()
         # The database check runs here, on the request's own connection; the others in a thread.
-        results[name] = _bounded(check) if check is not check_database else _inline(check)
+        results[name] = bounded(check) if check is not check_database else _inline(check)
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return results

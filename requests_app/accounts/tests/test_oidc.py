@@ -142,3 +142,11 @@ def test_it_refuses_to_start_when_the_provider_cannot_be_reached(db, settings):
     settings.OIDC_OP_JWKS_ENDPOINT = f"http://127.0.0.1:{free_port()}/jwks"
     ids = {m.id for m in checks.run_checks(include_deployment_checks=True)}
     assert "accounts.E004" in ids
+
+
+def test_it_refuses_to_start_when_the_provider_hangs(db, settings, hung_server):
+    """A provider that accepts and never answers: the start-up check times out and says so."""
+    settings.OIDC_RP_CLIENT_ID = "dsar"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"http://127.0.0.1:{hung_server}/jwks"
+    errors = [m for m in checks.run_checks(include_deployment_checks=True) if m.id == "accounts.E004"]
+    assert errors and "Timeout" in errors[0].msg

@@ -1,6 +1,5 @@
 """/healthz, /readyz and the timers' dead man's switch."""
 import datetime as dt
-import socket
 import threading
 
 import pytest
@@ -17,30 +16,6 @@ T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
 REFUSED = "redis://127.0.0.1:1/0"
 
 
-@pytest.fixture
-def hung_server():
-    """A peer that accepts connections and never answers a byte."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
 
 
 def get_in_thread(client, path, limit=30):

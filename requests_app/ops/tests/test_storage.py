@@ -2,6 +2,7 @@
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -97,6 +98,17 @@ def _storage_errors(endpoint, bucket=BUCKET):
 def test_it_refuses_to_start_with_an_unreachable_object_store(s3_server, db):
     assert _storage_errors(f"http://127.0.0.1:{free_port()}")  # nobody listens there
     assert _storage_errors(s3_server, bucket="no-such-bucket")
+
+
+def test_it_refuses_to_start_when_the_object_store_hangs(hung_server, db):
+    """A store that accepts and never answers: the check gives up in bounded time and says so."""
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault("errors", _storage_errors(f"http://127.0.0.1:{hung_server}")),
+                              daemon=True)
+    thread.start()
+    thread.join(30)  # a hang, not a duration: the check bounds itself to a few seconds
+    assert not thread.is_alive(), "the start-up check hung on the object store"
+    assert box["errors"] and "Timeout" in box["errors"][0].msg
 
 
 def test_it_starts_with_a_reachable_bucket(s3, db):
