@@ -73,12 +73,29 @@ def _label(user) -> str:
 def record(case, kind: str, *, user=None, actor_label: str | None = None, from_state: str = "",
            to_state: str = "", reason: str = "", data: dict | None = None, public: bool = False,
            appeal=None) -> Event:
-    event = Event.objects.create(
-        case=case, appeal=appeal, actor=user, actor_label=actor_label or _label(user), kind=kind,
-        from_state=from_state, to_state=to_state, reason=reason, data=data or {}, public=public,
-    )
-    hooks.send_on_commit(hooks.event_recorded, event=event)
-    return event
+    return record_all([new_event(case, kind, user=user, actor_label=actor_label, from_state=from_state,
+                                 to_state=to_state, reason=reason, data=data, public=public, appeal=appeal)])[0]
+
+
+def new_event(case, kind: str, *, user=None, actor_label: str | None = None, from_state: str = "",
+              to_state: str = "", reason: str = "", data: dict | None = None, public: bool = False,
+              appeal=None) -> Event:
+    """An audit event not saved yet: record_all stores several in one INSERT."""
+    return Event(case=case, appeal=appeal, actor=user, actor_label=actor_label or _label(user), kind=kind,
+                 from_state=from_state, to_state=to_state, reason=reason, data=data or {}, public=public)
+
+
+def record_all(events: list[Event]) -> list[Event]:
+    """Store events in the order given (one statement), each announced to the apps after commit."""
+    if not events:
+        return []
+    if len(events) == 1:
+        events[0].save()  # post_save receivers (webhooks' letter_issued) see single saves
+    else:
+        events = Event.objects.bulk_create(events)
+    for event in events:
+        hooks.send_on_commit(hooks.event_recorded, event=event)
+    return events
 
 
 def _lock(case, expected_version: int | None = None) -> DataSubjectRequest:
@@ -165,22 +182,36 @@ def _open_deadline(case, kind: str, appeal=None) -> Deadline | None:
 
 
 def start_clock(case, rule: R.ClockRule, start: dt.date, *, appeal=None) -> Deadline:
+    return start_clocks(case, [(rule, start)], appeal=appeal)[0]
+
+
+def start_clocks(case, starts: list[tuple[R.ClockRule, dt.date]], *, appeal=None,
+                 events: list[Event] | None = None) -> list[Deadline]:
+    """Start several clocks: one INSERT for the clocks and one for their audit events (after
+    ``events``, which are stored first in the same statement)."""
     jur = case.jurisdiction_info
-    due = compute_due(rule, start, jur)
-    ext = compute_due(rule, start, jur, extended=True) if rule.extended else None
-    deadline = Deadline.objects.create(
-        case=case, appeal=appeal, kind=rule.name, is_obligation=rule.kind == R.OBLIGATION,
-        source=rule.source, timezone=jur.timezone, start_date=start, due_date=due,
-        due_at=end_of_day(due, jur.timezone), extended_due_date=ext,
-    )
-    record(case, "clock_started", actor_label=SYSTEM, appeal=appeal,
-           data={"clock": rule.name, "start": start.isoformat(), "due": due.isoformat(), "source": rule.source})
-    return deadline
+    deadlines, events = [], list(events or [])
+    for rule, start in starts:
+        due = compute_due(rule, start, jur)
+        ext = compute_due(rule, start, jur, extended=True) if rule.extended else None
+        deadlines.append(Deadline(
+            case=case, appeal=appeal, kind=rule.name, is_obligation=rule.kind == R.OBLIGATION,
+            source=rule.source, timezone=jur.timezone, start_date=start, due_date=due,
+            due_at=end_of_day(due, jur.timezone), extended_due_date=ext,
+        ))
+        events.append(new_event(case, "clock_started", actor_label=SYSTEM, appeal=appeal, data={
+            "clock": rule.name, "start": start.isoformat(), "due": due.isoformat(), "source": rule.source}))
+    if len(deadlines) > 1:
+        deadlines = Deadline.objects.bulk_create(deadlines)
+    elif deadlines:
+        deadlines[0].save()
+    record_all(events)
+    return deadlines
 
 
 def _start_rules(case, event: str, start: dt.date) -> list[Deadline]:
-    return [start_clock(case, rule, start) for rule in case.regime_info.clocks_for(case.request_type)
-            if rule.starts == event]
+    return start_clocks(case, [(rule, start) for rule in case.regime_info.clocks_for(case.request_type)
+                               if rule.starts == event])
 
 
 def _rule(deadline: Deadline) -> R.ClockRule:
@@ -332,6 +363,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
     received_at = received_at or timezone.now()
     received_on = local_date(received_at, jur.timezone)
     cases = []
+    started: dict[int, list[Deadline]] = {}
     batch = None
     for code in dict.fromkeys(request_types):
         rtype = jur.regime.request_type(code)
@@ -351,27 +383,32 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         batch = case.batch_id
         case.reference = f"DSAR-{received_at.year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
-        record(case, "submitted", user=recorded_by, actor_label=None if recorded_by else REQUESTER,
-               to_state=case.state, public=True,
-               data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
-                     "filer": filer, "via_gpc": via_gpc, "channel": channel,
-                     "received_at": received_at.isoformat(), "recorded_at": timezone.now().isoformat()})
+        events = [new_event(case, "submitted", user=recorded_by, actor_label=None if recorded_by else REQUESTER,
+                            to_state=case.state, public=True,
+                            data={"jurisdiction": jur.code, "regime": jur.regime.code, "request_type": code,
+                                  "filer": filer, "via_gpc": via_gpc, "channel": channel,
+                                  "received_at": received_at.isoformat(), "recorded_at": timezone.now().isoformat()})]
         if case.is_repeat:
             source = ("Cal. Civ. Code §1798.130(b)" if jur.regime.code == "ccpa"
                       else "company privacy policy, section K")
-            record(case, "flagged_repeat", actor_label=SYSTEM,
-                   reason=f"More than {jur.repeat_access_limit} access requests in 12 months "
-                          f"({source}); staff decide, the request is kept.",
-                   data={"limit": jur.repeat_access_limit, "source": source})
+            events.append(new_event(
+                case, "flagged_repeat", actor_label=SYSTEM,
+                reason=f"More than {jur.repeat_access_limit} access requests in 12 months "
+                       f"({source}); staff decide, the request is kept.",
+                data={"limit": jur.repeat_access_limit, "source": source}))
         if authorisation is not None:
+            record_all(events)  # the attachment's own event follows them
+            events = []
             add_attachment(case, Attachment.Kind.AUTHORISATION, authorisation)
-        _start_rules(case, R.RECEIVED, received_on)
-        _start_rules(case, R.COMPLETE_REQUEST, received_on)
+        rules = case.regime_info.clocks_for(code)
+        starts = [(rule, received_on) for event in (R.RECEIVED, R.COMPLETE_REQUEST)
+                  for rule in rules if rule.starts == event]
+        if not rtype.is_opt_out and channel in SELF_SERVICE_CHANNELS:
+            starts.append((_confirm_rule(), received_on))
+        # The clocks and the events above in two INSERTs; the nearest due date is set once, below.
+        started[case.pk] = start_clocks(case, starts, events=events)
         if rtype.is_opt_out:
             _accept_opt_out(case, received_on)
-        elif channel in SELF_SERVICE_CHANNELS:
-            start_clock(case, _confirm_rule(), received_on)
-        refresh_next_due(case)
         cases.append(case)
     if channel not in SELF_SERVICE_CHANNELS:
         for case in cases:
@@ -382,19 +419,23 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         return cases
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times. Opt-outs need none.
-    to_confirm = with_respond_due([c for c in cases if c.state == State.SUBMITTED])
+    to_confirm = [c for c in cases if c.state == State.SUBMITTED]
+    for case in to_confirm:  # notify.with_respond_due, from the clocks just started
+        respond = sorted((d for d in started[case.pk] if d.kind in (R.RESPOND, R.DETERMINATION)),
+                         key=lambda d: d.due_at)
+        case.respond_due_date = respond[0].due_date if respond else None
     if to_confirm:
         notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
                          batch=to_confirm)
     if cases[0].awaits_consumer_permission:
         _ask_consumer_permission(cases)
     for case in to_confirm:
-        ack = _open_deadline(case, R.ACKNOWLEDGE)
+        ack = next((d for d in reversed(started[case.pk]) if d.kind == R.ACKNOWLEDGE), None)
         if ack:
             # The confirmation e-mail confirms receipt and says what happens next (11 CCR §7021(a)),
             # so an unconfirmed address never leaves the acknowledge clock to go overdue.
             close_deadline(ack)
-            refresh_next_due(case)
+        refresh_next_due(case)
     return cases
 
 
@@ -458,6 +499,33 @@ def _accept_opt_out(case, received_on: dt.date) -> None:
                 reason="An opt-out needs no e-mail confirmation and no identity verification (11 CCR §7026(d))")
     _start_rules(case, R.VERIFIED, received_on)
     _acknowledge(case)
+
+
+def accept_waiting_opt_outs() -> int:
+    """Beat, daily: accept every opt-out still waiting for its e-mail confirmation (filed before
+    opt-outs were accepted at receipt). Returns how many were accepted; idempotent."""
+    waiting = Q(pk__in=[])
+    for regime in R.REGIMES.values():
+        codes = [t.code for t in regime.request_types if t.is_opt_out]
+        if codes:
+            waiting |= Q(regime=regime.code, request_type__in=codes)
+    pks = DataSubjectRequest.objects.filter(waiting, state=State.SUBMITTED).values_list("pk", flat=True)
+    return sum(accept_waiting_opt_out(pk) for pk in pks)
+
+
+@transaction.atomic
+def accept_waiting_opt_out(pk: int) -> bool:
+    """An opt-out needs no e-mail confirmation (11 CCR §7026(d)): one left waiting for it is
+    accepted, its clocks counting from its receipt. False if it no longer waits."""
+    case = DataSubjectRequest.objects.select_for_update().filter(pk=pk, state=State.SUBMITTED).first()
+    if case is None or not case.request_type_info.is_opt_out:
+        return False
+    _close_all(case, kinds=(R.CONFIRM_EMAIL,))
+    record(case, "opt_out_accepted_without_confirmation", actor_label=SYSTEM,
+           reason="An opt-out needs no e-mail confirmation (11 CCR §7026(d)); its clocks count from its receipt.",
+           data={"source": "11 CCR §7026(d)"})
+    _accept_opt_out(case, local_date(case.received_at, case.jurisdiction_info.timezone))
+    return True
 
 
 def _acknowledge(case) -> None:
