@@ -39,3 +39,37 @@ def test_it_changes_nothing_on_other_databases():
         vendor = "sqlite"
 
     assert storage_params.apply(Other()) == []
+
+
+def _index_exists(name):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_class WHERE relname = %s AND relkind = 'i'", [name])
+        return cursor.fetchone() is not None
+
+
+@pytest.mark.django_db
+def test_it_serves_a_name_search_from_the_trigram_index(on_postgres, manager):
+    if not on_postgres:
+        pytest.skip("trigram indexes are PostgreSQL's")
+    from requests_app import selectors
+
+    assert _index_exists("case_name_trgm")
+    # The index must be on the very expression Django's icontains compares, or it is never used.
+    qs = selectors.case_list(manager, selectors.QueueFilters(q="Silva"), status="all")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = qs.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "case_name_trgm" in plan, plan
+
+
+@pytest.mark.django_db
+def test_it_recreates_a_trigram_index_dropped_by_hand(on_postgres):
+    if not on_postgres:
+        pytest.skip("trigram indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX case_name_trgm")
+    assert storage_params.apply(connection) == ["case_name_trgm"]
+    assert _index_exists("case_name_trgm")
+    assert storage_params.apply(connection) == []
