@@ -261,6 +261,9 @@ CELERY_BEAT_SCHEDULE = {
     # Uploads parked by request forms abandoned more than a day ago (requests_app/uploads.py).
     "purge-pending-uploads": {"task": "requests_app.tasks.purge_pending_uploads",
                               "schedule": crontab(hour=3, minute=17), "options": {"expires": 6 * 3600}},
+    # Opt-outs an earlier version left waiting for an e-mail confirmation (11 CCR §7026(d)).
+    "accept-waiting-opt-outs": {"task": "requests_app.tasks.accept_waiting_opt_outs",
+                                "schedule": crontab(hour=3, minute=27), "options": {"expires": 6 * 3600}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -438,6 +438,9 @@ def expire_window(claim: Claim) -> tuple[str, bool]:
             if deadline.status != DeadlineStatus.OPEN:
                 return "", False
             case = deadline.case
+            if claim.kind == R.CONFIRM_EMAIL and case.state == State.SUBMITTED and case.request_type_info.is_opt_out:
+                services.accept_waiting_opt_out(case.pk)  # it needs no confirmation (11 CCR §7026(d))
+                return "", False
             if claim.kind == R.CONFIRM_EMAIL and case.state == State.SUBMITTED:
                 services.close_not_filed(case, reason=(
                     f"The e-mail address was not confirmed within {settings.DSAR_CONFIRMATION_DAYS} days "

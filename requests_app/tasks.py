@@ -9,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from . import letters, notify, outbox, uploads
+from . import letters, notify, outbox, services, uploads
 from . import sweep as sweep_mod
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,15 @@ def purge_pending_uploads() -> int:
     if removed:
         log.info("purged %s abandoned upload(s)", removed)
     return removed
+
+
+@shared_task(acks_late=True)
+def accept_waiting_opt_outs() -> int:
+    """Opt-outs an earlier version left waiting for an e-mail confirmation (beat: daily)."""
+    accepted = services.accept_waiting_opt_outs()
+    if accepted:
+        log.warning("accepted %s opt-out(s) that were waiting for an e-mail confirmation", accepted)
+    return accepted
 
 
 @shared_task(acks_late=True)

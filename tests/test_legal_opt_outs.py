@@ -104,3 +104,54 @@ def test_it_meets_the_ccpa_acknowledge_clock_only_with_an_e_mail_that_explains_v
     for body in (email.body_text, email.body_html):
         assert "verify your identity" in body  # the verification process in general terms
         assert "April 16, 2026" in body  # when to expect a response
+
+
+def test_it_accepts_an_opt_out_left_waiting_for_confirmation_by_an_earlier_version(submit, now, run):
+    """Opt-outs filed before they were accepted at receipt waited for a confirmation click; the
+    daily task accepts them (11 CCR §7026(d)), their clocks counting from their receipt."""
+    from requests_app import tasks
+    from requests_app.models import Deadline
+
+    now(dt.datetime(2026, 3, 2, 10, tzinfo=LA))
+    case = submit("US-CA", "access")
+    # What the earlier version stored for an opt-out: submitted, a confirmation window, its clocks.
+    DataSubjectRequest.objects.filter(pk=case.pk).update(request_type="opt_out_sale_sharing")
+    Deadline.objects.filter(case=case).delete()
+    case.refresh_from_db()
+    rules = [r for r in case.regime_info.clocks_for(case.request_type) if r.starts == "received"]
+    services.start_clocks(case, [(r, dt.date(2026, 3, 2)) for r in rules] + [(services._confirm_rule(), dt.date(2026, 3, 2))])
+    mail.outbox.clear()
+
+    now(dt.datetime(2026, 3, 5, 9, tzinfo=LA))
+    assert run(tasks.accept_waiting_opt_outs.delay).get() == 1
+    case.refresh_from_db()
+    assert case.state == State.IN_PROGRESS
+    assert case.deadlines.get(kind="confirm_email").status == "cancelled"
+    # 11 CCR §7026(f): 15 business days from receipt (2 March), not from the sweep (5 March).
+    assert case.deadlines.get(kind="respond", status="open").start_date == dt.date(2026, 3, 2)
+    assert case.events.filter(kind="opt_out_accepted_without_confirmation").count() == 1
+    acknowledgements = [m for m in mail.outbox if "/status/" in m.body]
+    assert len(acknowledgements) == 1
+
+    assert run(tasks.accept_waiting_opt_outs.delay).get() == 0  # idempotent: nothing more happens
+    run(sweep.run_sweep)
+    assert case.events.filter(kind="opt_out_accepted_without_confirmation").count() == 1
+    assert len([m for m in mail.outbox if "/status/" in m.body]) == 1
+
+
+def test_it_accepts_a_waiting_opt_out_when_its_confirmation_window_ends(submit, now, run):
+    """The sweep never closes such an opt-out as not filed: its window's end accepts it."""
+    from requests_app.models import Deadline
+
+    now(dt.datetime(2026, 3, 2, 10, tzinfo=LA))
+    case = submit("US-CA", "access")
+    DataSubjectRequest.objects.filter(pk=case.pk).update(request_type="opt_out_sale_sharing")
+    Deadline.objects.filter(case=case).delete()
+    case.refresh_from_db()
+    services.start_clocks(case, [(services._confirm_rule(), dt.date(2026, 3, 2))])
+    now(dt.datetime(2026, 3, 20, 9, tzinfo=LA))  # the 14-day window has ended
+    run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state == State.IN_PROGRESS
+    assert not case.events.filter(kind="close_not_filed").exists()
+    assert case.events.filter(kind="opt_out_accepted_without_confirmation").count() == 1
