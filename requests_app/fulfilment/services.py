@@ -1,6 +1,8 @@
 """Fulfilment use cases: fan a workable case out into tasks, keep their due dates inside the legal
 clock, record answers (staff, vendors, later connectors), gate and enrich the decision, and build,
-deliver and expire the access package. Each writes the core's audit Events via services.record."""
+deliver and expire the access package. Each writes the core's audit Events via services.record; an
+event about tasks names them (``task`` or ``task_ids``, with the states they left where several
+move at once), so listeners of hooks.event_recorded can follow every task without asking this app."""
 from __future__ import annotations
 
 import datetime as dt
@@ -81,7 +83,7 @@ def recompute_due(case, cause: str) -> int:
     deadline = governing_deadline(case)
     if deadline is None or deadline.paused_since is not None:
         return 0  # a paused clock has no end yet: keep the dates until it runs again
-    changed = 0
+    changed = []
     due, legal = _due_for(case, now)
     for task in Task.objects.select_for_update().filter(case=case, state=TaskState.OPEN):
         if task.legal_due_at == deadline.due_at:
@@ -93,12 +95,12 @@ def recompute_due(case, cause: str) -> int:
             task.reminder_level = 0  # a later date deserves fresh reminders
             fields.append("reminder_level")
         task.save(update_fields=fields)
-        changed += 1
+        changed.append(task.pk)
     if changed:
         core.record(case, "task_due_recomputed", actor_label=core.SYSTEM,
                     data={"cause": cause, "clock": deadline.kind, "legal_due": deadline.due_at.isoformat(),
-                          "tasks": changed})
-    return changed
+                          "tasks": len(changed), "task_ids": changed})
+    return len(changed)
 
 
 # --- fan-out --------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def fan_out(case) -> list[Task]:
         return []
     core.record(case, "tasks_created", actor_label=core.SYSTEM,
                 data={"action": action, "tasks": len(created), "systems": [t.system.name for t in created],
-                      "due": due.isoformat()})
+                      "task_ids": [t.pk for t in created], "due": due.isoformat()})
     _notify_owners(created)
     return created
 
@@ -298,26 +300,29 @@ def _reopen(task: Task, user, reason: str) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.state != TaskState.FAILED:
         raise ServiceError("Only a task that could not be done can be reopened.")
+    before = task.state
     task.reopen()
     task.reminder_level = 0
     task.save()
-    core.record(task.case, "task_reopened", user=user, reason=reason, data={"task": task.pk})
+    core.record(task.case, "task_reopened", user=user, reason=reason, from_state=before, to_state=task.state,
+                data={"task": task.pk})
     return task
 
 
 @transaction.atomic
 def close_open_tasks(case, why: str) -> int:
     """The case closed without needing the work (denied, withdrawn, not filed, inadmissible)."""
-    n = 0
+    closed = []
     for task in Task.objects.select_for_update().filter(case=case, state=TaskState.OPEN):
         task.not_applicable()
         task.reason, task.completed_at, task.completed_label = why, timezone.now(), core.SYSTEM
         task.vendor_nonce = ""
         task.save()
-        n += 1
-    if n:
-        core.record(case, "tasks_closed", actor_label=core.SYSTEM, reason=why, data={"tasks": n})
-    return n
+        closed.append(task.pk)
+    if closed:
+        core.record(case, "tasks_closed", actor_label=core.SYSTEM, reason=why,
+                    data={"tasks": len(closed), "task_ids": closed})
+    return len(closed)
 
 
 @transaction.atomic
@@ -343,18 +348,20 @@ def resume_tasks(case, why: str) -> int:
     due inside the clock the case now owes; systems added to the map since get their task too."""
     now = timezone.now()
     due, legal = _due_for(case, now)
-    n = 0
+    resumed = {}  # task id → the state it left, so every task's change is on the record
     for task in Task.objects.select_for_update().filter(case=case, state__in=[TaskState.FAILED,
                                                                               TaskState.NOT_APPLICABLE]):
+        resumed[task.pk] = task.state
         task.resume()
         task.due_at, task.legal_due_at, task.reminder_level = due, legal, 0
         task.completed_at = task.completed_by = None
         task.save()
-        n += 1
-    if n:
-        core.record(case, "tasks_resumed", actor_label=core.SYSTEM, reason=why, data={"tasks": n})
+    if resumed:
+        core.record(case, "tasks_resumed", actor_label=core.SYSTEM, reason=why,
+                    data={"tasks": len(resumed), "task_ids": list(resumed),
+                          "from_states": {str(pk): state for pk, state in resumed.items()}})
     fan_out(case)
-    return n
+    return len(resumed)
 
 
 def reveal_for_task(task: Task, user) -> dict:

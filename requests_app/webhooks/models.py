@@ -16,6 +16,11 @@ EVENT_TYPES = {
     "clock.urgent": "A legal clock is due within DSAR_URGENT_DAYS",
     "clock.overdue": "A legal clock has expired",
     "letter.issued": "A response letter was issued (rendered, hashed, immutable)",
+    "task.created": "A fulfilment task was created for a data system the case concerns",
+    "task.state_changed": "A fulfilment task was answered (done, no data, failed, not applicable), closed with its "
+                          "case, reopened or resumed",
+    "task.reassigned": "A fulfilment task got a new owner",
+    "task.due_changed": "A fulfilment task's due date moved with its legal clock",
 }
 
 

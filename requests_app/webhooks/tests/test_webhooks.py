@@ -20,15 +20,6 @@ T0 = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
-def subscribe(db, settings):
-    settings.DEBUG = True  # http:// receivers on localhost
-
-    def _subscribe(port, events=("request.created",)):
-        return hooks_services.create_subscription(name="crm", url=f"http://127.0.0.1:{port}/hook", events=list(events))
-    return _subscribe
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run a service and its on-commit work (hooks, tasks), as after a real commit."""
     def _run(fn, *args, **kwargs):
