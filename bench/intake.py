@@ -7,7 +7,9 @@ Legs, each filing one US-CA access request per HTTP request:
       registered and paired once, built with the drp app's agent client (PyNaCl); skipped with a
       note when `requests_app.drp` is not installed.
 The floor, in the same run: a bare Django view (same middleware) inserting one row into a
-one-column table. Legs and floor alternate over several rounds so that load from other processes
+one-column table. For context, not in the RESULT: a "session floor", the least any form's final
+POST can do (CSRF check, read the session holding the answers, store them as one row, clear them
+from the session; row and session in one transaction; it files nothing). Legs and floor alternate over several rounds so that load from other processes
 weighs on all alike; each leg's figure is its best round's wall time per request (total wall time
 of the round / requests, 4 clients in parallel threads sharing one process, as one WSGI worker
 with 4 threads would).
@@ -42,6 +44,7 @@ BENCH_DB = "dsar_bench_intake"
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 CLIENTS = 4
 FLOOR_TABLE = "bench_intake_floor"
+ANSWERS_TABLE = "bench_intake_answers"
 
 
 def parse_args():
@@ -82,6 +85,7 @@ def setup_django():
     call_command("migrate", run_syncdb=True, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {FLOOR_TABLE} (v integer)")
+        cursor.execute(f"CREATE TABLE {ANSWERS_TABLE} (answers text)")
     _install_floor_view()
 
 
@@ -102,8 +106,27 @@ def _install_floor_view():
             cursor.execute(f"INSERT INTO {FLOOR_TABLE} (v) VALUES (1)")
         return HttpResponse(status=201)
 
+    def session_floor(request):
+        """The least any form's final POST does (context, not in the RESULT): CSRF check, read
+        the session holding the answers, store them (one row), clear them from the session; the
+        row and the session written in one transaction."""
+        from django.db import transaction
+
+        from requests_app.views.public import DONE_SESSION_KEY, SESSION_KEY
+
+        answers = request.session[SESSION_KEY]
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {ANSWERS_TABLE} (answers) VALUES (%s)", [json.dumps(answers)])
+            del request.session[SESSION_KEY]
+            request.session[DONE_SESSION_KEY] = {"references": [], "email": answers["identity"]["requester_email"]}
+            request.session.save()
+            request.session.modified = False
+        return HttpResponse(status=302)
+
     module = types.ModuleType("bench_intake_urls")
-    module.urlpatterns = [path("bench/floor/", floor), *dsar.urls.urlpatterns]
+    module.urlpatterns = [path("bench/floor/", floor), path("bench/session-floor/", session_floor),
+                          *dsar.urls.urlpatterns]
     sys.modules[module.__name__] = module
     settings.ROOT_URLCONF = module.__name__
     clear_url_caches()
@@ -175,6 +198,10 @@ class Counter:
 
 def floor_calls(n):
     return [("POST", "/bench/floor/", {}, b"")] * n
+
+
+def session_floor_calls(n):
+    return [(method, "/bench/session-floor/", headers, body) for method, _, headers, body in form_calls(n)]
 
 
 def form_calls(n):
@@ -260,7 +287,8 @@ def main():
         from django.db import connections
 
         app = get_wsgi_application()
-        legs = {"floor": (floor_calls, {201}), "form": (form_calls, {302}), "api": (api_calls, {201})}
+        legs = {"floor": (floor_calls, {201}), "session floor": (session_floor_calls, {302}),
+                "form": (form_calls, {302}), "api": (api_calls, {201})}
         available, skipped = drp_calls(1)
         if available is not None:
             legs["drp"] = (lambda k: drp_calls(k)[0], {200, 201})
@@ -276,10 +304,13 @@ def main():
         from requests_app.models import DataSubjectRequest
 
         filed = DataSubjectRequest.objects.count()
-        assert filed == (len(legs) - 1) * (n * rounds + CLIENTS * 4), f"{filed} cases filed"
+        assert filed == (len(legs) - 2) * (n * rounds + CLIENTS * 4), f"{filed} cases filed"
         floor = best.pop("floor")
+        session_floor = best.pop("session floor")
         print(f"\n{CLIENTS} clients, {n} requests per leg per round, best of {rounds} rounds (PostgreSQL, in-process WSGI)")
         print(f"  floor (bare view, one-row insert): {floor * 1000:6.2f} ms/request  {1 / floor:7.0f} req/s")
+        print(f"  session floor (context: CSRF, session read, one row, session write; files nothing): "
+              f"{session_floor * 1000:.2f} ms/request ({session_floor / floor:.2f}x floor)")
         for name, value in best.items():
             print(f"  {name:<33}  {value * 1000:6.2f} ms/request  {1 / value:7.0f} req/s  ({value / floor:.2f}x floor)")
         if skipped:
