@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 
 from . import services
-from .models import Appeal, Attachment, DataSubjectRequest, Deadline, Event, Letter, Note, Notification
+from .models import (Appeal, Attachment, ConfigChange, DataSubjectRequest, Deadline, Event, Letter, Note,
+                     Notification)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -100,3 +101,9 @@ class NoteAdmin(ReadOnlyAdmin):
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ("case", "kind", "original_name", "content_type", "size", "created_at")
+
+
+@admin.register(ConfigChange)
+class ConfigChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_repr")
+    list_filter = ("object_type", "action")

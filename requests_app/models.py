@@ -377,16 +377,37 @@ class Deadline(models.Model):
         return self.paused_since is not None
 
 
-class EventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise PermissionError("audit events are append-only")
+        raise PermissionError(self.model.APPEND_ONLY)
 
     def delete(self):
-        raise PermissionError("audit events are append-only")
+        raise PermissionError(self.model.APPEND_ONLY)
 
 
-class Event(models.Model):
+class AppendOnly(models.Model):
+    """An audit trail: a stored row is never saved again nor deleted, one by one or in bulk."""
+
+    APPEND_ONLY = "audit entries are append-only"
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError(self.APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(self.APPEND_ONLY)
+
+
+class Event(AppendOnly):
     """Append-only audit trail: every transition, deadline change, reveal and download."""
+
+    APPEND_ONLY = "audit events are append-only"
 
     case = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="events")
     appeal = models.ForeignKey(Appeal, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
@@ -400,21 +421,38 @@ class Event(models.Model):
     public = models.BooleanField(default=False, help_text="Shown on the requester's status page")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = EventQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self):
         return f"{self.kind} {self.from_state}→{self.to_state} by {self.actor_label}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events are append-only")
+class ConfigChange(AppendOnly):
+    """Append-only trail of configuration changes (API keys, webhooks, DRP agents, connectors, the
+    data map, blocked senders, staff roles), written by `configaudit.record` in the transaction of
+    the change. `fields` names what changed; values are kept only where they are configuration
+    (SQL text, a role), never a secret."""
+
+    APPEND_ONLY = "the configuration audit is append-only"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_label = models.CharField(max_length=150, help_text="user, or the command / 'identity provider'")
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=100, help_text="app_label.model of what changed")
+    object_id = models.CharField(max_length=100)
+    object_repr = models.CharField(max_length=200)
+    fields = models.JSONField(default=list, blank=True, help_text="names of the fields that changed")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "-created_at"], name="configchange_type_created")]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type} {self.object_repr} by {self.actor_label}"
 
 
 class Note(models.Model):

@@ -7,9 +7,10 @@ ROLE_PERMISSIONS = {
     "analyst": ["work_case", "view_datasubjectrequest", "extend_deadline", "reveal_requester"],
     # Sees and assigns all, extends, decides appeals.
     "manager": ["work_case", "view_all_cases", "assign_case", "extend_deadline", "decide_appeal",
-                "reveal_requester", "view_datasubjectrequest"],
-    # Reads everything, changes nothing.
-    "auditor": ["view_all_cases", "view_datasubjectrequest", "view_event", "view_deadline", "view_letter"],
+                "reveal_requester", "view_datasubjectrequest", "view_configchange"],
+    # Reads everything, changes nothing. Managers and auditors read the configuration audit.
+    "auditor": ["view_all_cases", "view_datasubjectrequest", "view_event", "view_deadline", "view_letter",
+                "view_configchange"],
 }
 
 

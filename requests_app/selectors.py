@@ -30,6 +30,7 @@ from .models import (
     OPEN_STATES,
     Appeal,
     AppealState,
+    ConfigChange,
     DataSubjectRequest,
     State,
 )
@@ -559,3 +560,16 @@ def ccpa_metric_years() -> list[int]:
              .annotate(y=ExtractYear("received_at")).values_list("y", flat=True).distinct())
     return sorted(set(years) | {timezone.now().year}, reverse=True)
 
+
+
+# --- the configuration audit ----------------------------------------------------------------------
+
+def config_changes(object_type: str = "") -> QuerySet:
+    """Newest first; every column the page shows is on the row (actor_label), so no join."""
+    rows = ConfigChange.objects.all()
+    return rows.filter(object_type=object_type) if object_type else rows
+
+
+def config_change_types() -> list[str]:
+    """The object types that have entries (for the filter), in one query."""
+    return list(ConfigChange.objects.order_by("object_type").values_list("object_type", flat=True).distinct())

@@ -14,4 +14,5 @@ urlpatterns = [
     path("letters/<int:pk>/<slug:part>/", staff.letter_download, name="letter_part"),
     path("deadlines/", staff.calculator, name="calculator"),
     path("metrics/", staff.metrics, name="metrics"),
+    path("config-audit/", staff.config_audit, name="config_audit"),
 ]

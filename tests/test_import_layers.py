@@ -19,6 +19,8 @@ FORBIDDEN = {
     "services": {"tasks", "sweep", "views"},
     "sweep": {"tasks", "views"},
     "tasks": {"views"},
+    # The configuration audit sits under every service that changes configuration.
+    "configaudit": {"services", "tasks", "sweep", "views", "selectors", "letters", "outbox", "notify"},
 }
 
 

@@ -11,9 +11,13 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from requests_app import configaudit
 from requests_app.roles import ROLE_PERMISSIONS, ensure_roles
+
+IDP = "identity provider"  # the configuration audit's actor for roles synced from the claim
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class RoleMappingBackend(OIDCAuthenticationBackend):
         user.set_unusable_password()  # signs in through the identity provider only
         return self.update_user(user, claims)
 
+    @transaction.atomic
     def update_user(self, user, claims):
         user.email = claims.get("email", user.email)
         user.first_name = (claims.get("given_name") or claims.get("name") or "")[:150]
@@ -57,8 +62,12 @@ class RoleMappingBackend(OIDCAuthenticationBackend):
         user.save()
         groups = ensure_roles()
         wanted = roles_from_claims(claims)
+        had = set(user.groups.filter(name__in=ROLE_PERMISSIONS).values_list("name", flat=True))
         user.groups.remove(*[g for name, g in groups.items() if name not in wanted])
         user.groups.add(*[groups[name] for name in wanted])
+        if had != wanted:  # a role given or taken away is a change of who may see personal data
+            configaudit.record(user, "roles_changed", actor=IDP, fields=["groups"],
+                               data={"roles": sorted(wanted), "before": sorted(had)})
         return user
 
 

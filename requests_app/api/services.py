@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import configaudit
 from ..roles import ensure_roles
 from .models import ApiKey, ApiKeyRole, ApiKeyUse
 
@@ -31,7 +32,8 @@ def is_manager(user) -> bool:
 
 
 @transaction.atomic
-def create_key(*, name: str, role: str, created_by=None, expires_at=None) -> tuple[ApiKey, str]:
+def create_key(*, name: str, role: str, created_by=None, expires_at=None, actor: str | None = None
+               ) -> tuple[ApiKey, str]:
     """Store a new key and return it with its plain value, which is never stored nor shown again."""
     if created_by is not None and not is_manager(created_by):
         raise PermissionDenied("Only a manager may create API keys.")
@@ -52,11 +54,14 @@ def create_key(*, name: str, role: str, created_by=None, expires_at=None) -> tup
     user.groups.add(ensure_roles()[role])
     key = ApiKey.objects.create(name=name, role=role, prefix=prefix, secret_hash=_hash(raw), user=user,
                                 created_by=created_by, expires_at=expires_at)
+    configaudit.record(key, "created", user=created_by, actor=actor,
+                       fields=["name", "role"] + (["expires_at"] if expires_at else []),
+                       data={"role": role, "expires_at": expires_at.isoformat() if expires_at else None})
     return key, raw
 
 
 @transaction.atomic
-def revoke_key(key: ApiKey, by=None) -> ApiKey:
+def revoke_key(key: ApiKey, by=None, actor: str | None = None) -> ApiKey:
     if by is not None and not is_manager(by):
         raise PermissionDenied("Only a manager may revoke API keys.")
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
@@ -65,6 +70,7 @@ def revoke_key(key: ApiKey, by=None) -> ApiKey:
         key.save(update_fields=["revoked_at", "revoked_by"])
         key.user.is_active = False  # sessions or cached lookups of the service account stop too
         key.user.save(update_fields=["is_active"])
+        configaudit.record(key, "revoked", user=by, actor=actor, fields=["revoked_at", "revoked_by"])
     return key
 
 

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from requests_app import configaudit
 from requests_app import services as core
 from requests_app.fulfilment import exports
 from requests_app.fulfilment import services as fulfil
@@ -454,7 +455,9 @@ def _identity_rows(connector: Connector, case, given: dict) -> tuple[list[dict],
 
 def test_connector(connector: Connector, sample: dict, user) -> list[dict]:
     """Run the collect (and identity) statements for a sample identity, read-only, rolled back.
-    Shows counts and column names, never the rows (a sample identity is a real person's)."""
+    Shows counts and column names, never the rows (a sample identity is a real person's).
+    The run is audited whatever its outcome: it reached the production database. The audit
+    names the identity fields given, never their values."""
     if not user.has_perm("requests_app.assign_case"):
         raise PermissionDenied("Only managers test connectors.")
     if connector.kind != Connector.Kind.SQL:
@@ -463,15 +466,86 @@ def test_connector(connector: Connector, sample: dict, user) -> list[dict]:
     steps = steps_for(connector, Action.COLLECT) + steps_for(connector, "identity")
     if not steps:
         raise ServiceError("Add a collect statement first.")
+    audit = {"identity_fields": sorted(f for f, v in params.items() if v), "statements": [s.label for s in steps]}
     try:
         outcome = engine.run(connector.url, steps, params, mode="read", timeout=connector.timeout_seconds,
                              max_rows=connector.max_rows)
     except (engine.ConnectorError, ValueError) as exc:
+        _record_test(connector, user, {**audit, "outcome": "failed"})
         raise ServiceError(f"The test failed: {exc}") from None
+    _record_test(connector, user, {**audit, "outcome": "ran"})
     return [{"label": r.label, "rows": r.rows, "columns": r.columns} for r in outcome.results]
 
 
-def save_statement(connector: Connector, *, action: str, label: str, sql: str, position: int = 0) -> Statement:
+def _record_test(connector: Connector, user, data: dict) -> None:
+    with transaction.atomic():
+        configaudit.record(connector, "tested", user=user, data=data)
+
+
+# --- configuration (managers) -----------------------------------------------------------------------
+
+CONNECTOR_FIELDS = ("kind", "url_env", "url_encrypted", "endpoint", "secret_encrypted", "timeout_seconds",
+                    "max_rows", "identity_source", "enabled")
+# The audit names a replaced secret by what it is, never by its stored (encrypted) column's value.
+SECRET_FIELDS = {"url_encrypted": "url", "secret_encrypted": "secret"}
+
+
+@transaction.atomic
+def save_connector(connector: Connector, user) -> Connector:
+    """Save a connector edited by a manager (its form already applied), and put its system in
+    connector mode. The audit lists the fields that changed; for the URL and the signing secret
+    only that they were replaced."""
+    _require_manager(user)
+    created = connector.pk is None
+    before = {} if created else configaudit.snapshot(
+        Connector.objects.select_for_update().get(pk=connector.pk), CONNECTOR_FIELDS)
+    connector.save()  # validated by the ConnectorForm (Connector.clean)
+    if created:
+        changed = [f for f in CONNECTOR_FIELDS if getattr(connector, f) not in ("", None)]
+    else:
+        changed = configaudit.changed(before, connector)
+    fields = [SECRET_FIELDS.get(f, f) for f in changed]
+    if created or fields:
+        configaudit.record(connector, "created" if created else "updated", user=user, fields=fields,
+                           data={"system": connector.system.name, "kind": connector.kind,
+                                 "url_env": connector.url_env or None})
+    system = connector.system
+    if system.work_mode != DataSystem.WorkMode.CONNECTOR:
+        was = system.work_mode
+        system.work_mode = DataSystem.WorkMode.CONNECTOR
+        system.save(update_fields=["work_mode", "updated_at"])
+        configaudit.record(system, "updated", user=user, fields=["work_mode"],
+                           data={"work_mode": [was, system.work_mode]})
+    return connector
+
+
+def _require_manager(user) -> None:
+    if user is not None and not user.has_perm("requests_app.assign_case"):
+        raise PermissionDenied("Only managers configure connectors.")
+
+
+def _statement_data(statement: Statement) -> dict:
+    # SQL text is configuration (it names tables and columns, binds identities as parameters).
+    return {"system": statement.connector.system.name, "action": statement.action, "label": statement.label,
+            "position": statement.position, "sql": statement.sql}
+
+
+@transaction.atomic
+def save_statement(connector: Connector, *, action: str, label: str, sql: str, position: int = 0, user=None,
+                   actor: str | None = None) -> Statement:
+    _require_manager(user)
     statement = Statement(connector=connector, action=action, label=label, sql=sql, position=position)
     statement.save()  # refuses formatted identities (sqlcheck) with a ValidationError
+    configaudit.record(statement, "created", user=user, actor=actor, fields=["action", "label", "sql", "position"],
+                       data=_statement_data(statement))
     return statement
+
+
+@transaction.atomic
+def delete_statement(statement: Statement, user) -> int:
+    """Remove a statement; the audit keeps what it was. Returns its system's id."""
+    _require_manager(user)
+    statement = Statement.objects.select_for_update().select_related("connector__system").get(pk=statement.pk)
+    configaudit.record(statement, "deleted", user=user, data=_statement_data(statement))
+    statement.delete()
+    return statement.connector.system_id

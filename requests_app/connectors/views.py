@@ -84,17 +84,14 @@ def connector_edit(request, system_pk):
     test_results = None
     action = request.POST.get("do", "") if request.method == "POST" else ""
     if action == "save" and form.is_valid():
-        form.save()
-        if system.work_mode != DataSystem.WorkMode.CONNECTOR:
-            system.work_mode = DataSystem.WorkMode.CONNECTOR
-            system.save(update_fields=["work_mode"])
+        services.save_connector(form.instance, request.user)
         messages.success(request, "Connector saved.")
         return redirect("connectors:edit", system_pk=system.pk)
     if action == "add" and connector.pk:
         form = ConnectorForm(instance=connector, prefix="c")
         statement_form = StatementForm(request.POST, prefix="s", instance=Statement(connector=connector))
         if statement_form.is_valid():
-            statement_form.save()
+            services.save_statement(connector, user=request.user, **statement_form.cleaned_data)
             messages.success(request, "Statement added.")
             return redirect("connectors:edit", system_pk=system.pk)
     if action == "test" and connector.pk:
@@ -117,9 +114,7 @@ def connector_edit(request, system_pk):
 @staff_required
 def statement_delete(request, pk):
     _require_manager(request.user)
-    statement = get_object_or_404(Statement.objects.select_related("connector"), pk=pk)
-    system_pk = statement.connector.system_id
-    statement.delete()
+    system_pk = services.delete_statement(get_object_or_404(Statement, pk=pk), request.user)
     messages.success(request, "Statement removed.")
     return redirect("connectors:edit", system_pk=system_pk)
 

@@ -8,6 +8,12 @@ class AgentAdmin(admin.ModelAdmin):
     list_display = ("agent_id", "name", "active", "created_at")
     readonly_fields = [f.name for f in Agent._meta.fields]  # registered through the staff page or drp_agent
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removed (deactivated, audited) through the staff page or drp_agent
+
 
 @admin.register(StatusCallback)
 class StatusCallbackAdmin(admin.ModelAdmin):

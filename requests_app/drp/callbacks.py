@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from requests_app import hooks
+from requests_app import configaudit, hooks
 
 from .models import CallbackStatus, DrpRequest, StatusCallback
 
@@ -170,12 +170,15 @@ def retry_due(now) -> dict:
     return {"published": len(ids)}
 
 
-def retry_failed(agent) -> int:
+@transaction.atomic
+def retry_failed(agent, user=None) -> int:
     """A manager sends again what was given up (the agent fixed its endpoint): oldest first."""
     ids = list(StatusCallback.objects.filter(drp_request__agent=agent, status=CallbackStatus.FAILED)
                .order_by("pk").values_list("pk", flat=True))
     StatusCallback.objects.filter(pk__in=ids).update(status=CallbackStatus.PENDING, attempts=0,
                                                      next_attempt_at=timezone.now())
+    if ids:
+        configaudit.record(agent, "callbacks_retried", user=user, data={"callbacks": len(ids)})
     transaction.on_commit(lambda: [publish(pk) for pk in ids])
     return len(ids)
 

@@ -17,6 +17,7 @@ from nacl.utils import random as nacl_random
 
 from requests_app.uploads import Record
 
+from requests_app import configaudit
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.models import Awaiting, DeadlineStatus, Filer, State
@@ -49,7 +50,7 @@ def business_entry() -> dict:
 # --- agents --------------------------------------------------------------------------------------
 
 @transaction.atomic
-def register_agent(entry, user=None) -> Agent:
+def register_agent(entry, user=None, actor: str | None = None) -> Agent:
     """Add (or update, e.g. a rotated key) an agent from its directory entry. A new key revokes
     the tokens issued under the old one."""
     P.validate_agent_entry(entry)
@@ -64,12 +65,20 @@ def register_agent(entry, user=None) -> Agent:
                   directory_entry=entry, active=True)
     agent = Agent.objects.select_for_update().filter(agent_id=entry["id"]).first()
     if agent is None:
-        return Agent.objects.create(agent_id=entry["id"], registered_by=user, **fields)
+        agent = Agent.objects.create(agent_id=entry["id"], registered_by=user, **fields)
+        configaudit.record(agent, "registered", user=user, actor=actor, fields=["agent_id", *fields])
+        return agent
+    before = configaudit.snapshot(agent, fields)
+    revoked = 0
     if agent.verify_key != entry["verify_key"]:
-        agent.tokens.all().delete()
+        revoked, _ = agent.tokens.all().delete()
     for name, value in fields.items():
         setattr(agent, name, value)
     agent.save()
+    changed = configaudit.changed(before, agent)
+    if changed:
+        configaudit.record(agent, "updated", user=user, actor=actor, fields=changed,
+                           data={"pairings_ended": revoked} if revoked else None)
     return agent
 
 
@@ -82,12 +91,16 @@ def _is_email(value: str) -> bool:
 
 
 @transaction.atomic
-def remove_agent(agent_id: str) -> Agent:
+def remove_agent(agent_id: str, user=None, actor: str | None = None) -> Agent:
     """Deactivate: its tokens stop working, its requests and their history stay."""
     agent = Agent.objects.select_for_update().get(agent_id=agent_id)
+    was_active = agent.active
     agent.active = False
     agent.save(update_fields=["active", "updated_at"])
-    agent.tokens.all().delete()
+    revoked, _ = agent.tokens.all().delete()
+    if was_active or revoked:
+        configaudit.record(agent, "removed", user=user, actor=actor, fields=["active"] if was_active else [],
+                           data={"pairings_ended": revoked})
     return agent
 
 

@@ -221,7 +221,7 @@ def agents(request):
 def agent_remove(request, agent_id):
     _manager(request.user)
     get_object_or_404(Agent, agent_id=agent_id)
-    services.remove_agent(agent_id)
+    services.remove_agent(agent_id, user=request.user)
     log.info("DRP agent %s removed by %s", agent_id, request.user.get_username())
     messages.success(request, f"Agent {agent_id} removed: its tokens no longer work; its requests stay.")
     return redirect("drp:agents")
@@ -234,7 +234,7 @@ def agent_remove(request, agent_id):
 def agent_retry(request, agent_id):
     _manager(request.user)
     found = get_object_or_404(Agent, agent_id=agent_id)
-    count = callbacks.retry_failed(found)
+    count = callbacks.retry_failed(found, user=request.user)
     log.info("DRP callbacks of %s retried by %s: %s", agent_id, request.user.get_username(), count)
     messages.success(request, f"{count} status callback(s) to {agent_id} queued again.")
     return redirect("drp:agents")

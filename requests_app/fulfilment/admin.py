@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from requests_app.admin import ReadOnlyAdmin
+
 from .models import AccessPackage, DataSystem, Task
 
 
 @admin.register(DataSystem)
-class DataSystemAdmin(admin.ModelAdmin):
+class DataSystemAdmin(ReadOnlyAdmin):
+    """The data map changes on its staff page, which writes the configuration audit."""
     list_display = ("name", "kind", "vendor_name", "work_mode", "owner", "owner_email", "active")
     list_filter = ("kind", "work_mode", "active")
     search_fields = ("name", "vendor_name")

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from requests_app import letters
+from requests_app import configaudit, letters
 from requests_app import regimes as R
 from requests_app import services as core
 from requests_app.clocks import local_date
@@ -195,6 +195,35 @@ def send_vendor_link(task: Task, user=None) -> None:
         "url": absolute_url(reverse("fulfilment:vendor", args=[token]))})
     core.record(task.case, "vendor_link_sent", user=user, actor_label=None if user else core.SYSTEM,
                 data={"task": task.pk, "system": task.system.name, "vendor": task.system.vendor_name})
+
+
+# --- the data map (managers) ------------------------------------------------------------------------
+
+SYSTEM_FIELDS = ("name", "description", "kind", "vendor_name", "vendor_email", "owner_id", "owner_email",
+                 "work_mode", "categories", "request_kinds", "sources", "purposes", "recipients", "active")
+SYSTEM_VALUES_SHOWN = ("kind", "work_mode", "active", "categories", "request_kinds", "owner_id")  # short, no secret
+
+
+@transaction.atomic
+def save_system(system: DataSystem, user) -> DataSystem:
+    """Save a data system edited by a manager (the form already validated it); audited with the
+    fields that changed and, for the ones that route work, their old and new values."""
+    if not user.has_perm("requests_app.assign_case"):
+        raise PermissionDenied("Only managers keep the data map.")
+    created = system.pk is None
+    before = {} if created else configaudit.snapshot(DataSystem.objects.select_for_update().get(pk=system.pk),
+                                                     SYSTEM_FIELDS)
+    system.save()
+    if created:
+        changed = [f for f in SYSTEM_FIELDS if getattr(system, f) not in ("", None, [])]
+    else:
+        changed = configaudit.changed(before, system)
+    if created or changed:
+        values = {f.removesuffix("_id"): ([before[f], getattr(system, f)] if not created else getattr(system, f))
+                  for f in changed if f in SYSTEM_VALUES_SHOWN}
+        configaudit.record(system, "created" if created else "updated", user=user,
+                           fields=[f.removesuffix("_id") for f in changed], data=values)
+    return system
 
 
 # --- answers --------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def system_edit(request, pk=None):
     instance = get_object_or_404(DataSystem, pk=pk) if pk else None
     form = DataSystemForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        system = form.save()
+        system = services.save_system(form.instance, request.user)
         messages.success(request, f"Saved {system.name}.")
         return redirect("fulfilment:systems")
     return _render(request, "fulfilment/system_form.html", {"form": form, "system": instance,

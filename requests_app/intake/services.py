@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from requests_app import configaudit
 from requests_app import services as core
 from requests_app import uploads
 from requests_app.uploads import Record
@@ -346,6 +347,7 @@ def block_sender(user, value: str, reason: str) -> BlockedSender:
     if BlockedSender.objects.active().filter(value=value).exists():
         raise ValidationError({"value": [f"{value} is already blocked."]})
     block = BlockedSender.objects.create(value=value, reason=reason.strip(), created_by=user)
+    configaudit.record(block, "blocked", user=user, fields=["value", "reason"], data={"reason": block.reason})
     log.warning("sender %s blocked by %s: %s", value, user.get_username(), reason)
     return block
 
@@ -363,6 +365,8 @@ def lift_block(user, block: BlockedSender, reason: str = "") -> BlockedSender:
         else held.filter(from_email__iexact=block.value)
     back = [m.pk for m in held if not is_blocked(m.from_email)]
     InboundMessage.objects.filter(pk__in=back).update(state=InboxState.NEW)
+    configaudit.record(block, "unblocked", user=user, fields=["lifted_at", "lifted_by", "lift_reason"],
+                       data={"reason": block.lift_reason, "messages_back_in_inbox": len(back)})
     log.warning("block on %s lifted by %s; %d message(s) back in the inbox", block.value, user.get_username(),
                 len(back))
     return block

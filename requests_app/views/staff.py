@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms_staff as F
 from .. import regimes as R
-from .. import calculator_choices, derivations, letters, selectors, services, staff_display
+from .. import calculator_choices, configaudit, derivations, letters, selectors, services, staff_display
 from ..deadlines import calculate
 from ..models import (
     Appeal,
@@ -63,7 +63,8 @@ def role_label(user) -> str:
     return ""
 
 
-NAV = {"queue.html": "queue", "case.html": "queue", "calculator.html": "calculator", "metrics.html": "metrics"}
+NAV = {"queue.html": "queue", "case.html": "queue", "calculator.html": "calculator", "metrics.html": "metrics",
+       "config_audit.html": "config_audit"}
 
 
 def _render(request, template, context, status=200):
@@ -826,3 +827,36 @@ def _metrics_csv(year, rows, bases) -> HttpResponse:
                          *[r.denied_by_basis[k] for k, _label, _short in bases], r.open, r.other,
                          "" if r.median_days is None else r.median_days, "" if r.mean_days is None else r.mean_days])
     return response
+
+
+# --- the configuration audit -----------------------------------------------------------------------
+
+CONFIG_AUDIT_PAGE = 50
+
+
+def _details(data: dict) -> list[tuple[str, str]]:
+    def text(value):
+        if isinstance(value, (list, tuple)):
+            return ", ".join(text(v) for v in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
+        return "" if value is None else str(value)
+    return [(key.replace("_", " "), text(value)) for key, value in data.items()]
+
+
+@require_GET
+@staff_required
+def config_audit(request):
+    """Who changed which configuration, for managers and auditors (read-only; see configaudit.py)."""
+    if not request.user.has_perm("requests_app.view_configchange"):
+        raise PermissionDenied("The configuration audit is for managers and auditors.")
+    types = [(t, configaudit.type_label(t)) for t in selectors.config_change_types()]
+    chosen = request.GET.get("type", "")
+    if chosen not in {t for t, _label in types}:
+        chosen = ""
+    page = Paginator(selectors.config_changes(chosen), CONFIG_AUDIT_PAGE).get_page(request.GET.get("page"))
+    labels = dict(types)
+    rows = [(entry, labels.get(entry.object_type, entry.object_type), _details(entry.data))
+            for entry in page.object_list]
+    return _render(request, "requests_app/staff/config_audit.html", {
+        "page": page, "rows": rows, "types": types, "chosen": chosen})

@@ -27,6 +27,8 @@ from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from requests_app import configaudit
+
 from .models import EVENT_TYPES, Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 
 log = logging.getLogger(__name__)
@@ -68,25 +70,38 @@ def _validate(url: str, events: list[str]) -> None:
         raise ValidationError(errors)
 
 
+@transaction.atomic
 def create_subscription(*, name: str, url: str, events: list[str], user=None, secret: str = "") -> Subscription:
     _require_manager(user)
     _validate(url, events)
-    return Subscription.objects.create(name=name.strip() or url, url=url, events=list(events),
-                                       secret=secret or new_secret(), created_by=user)
+    sub = Subscription.objects.create(name=name.strip() or url, url=url, events=list(events),
+                                      secret=secret or new_secret(), created_by=user)
+    # The URL is named, not kept: receivers' URLs often carry a token of their own.
+    configaudit.record(sub, "created", user=user, name=sub.name, fields=["name", "url", "events", "secret"],
+                       data={"events": list(events)})
+    return sub
 
 
+@transaction.atomic
 def set_active(subscription: Subscription, active: bool, user=None) -> Subscription:
     _require_manager(user)
-    subscription.active = active
-    subscription.save(update_fields=["active"])
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.active != active:
+        subscription.active = active
+        subscription.save(update_fields=["active"])
+        configaudit.record(subscription, "activated" if active else "deactivated", user=user,
+                           name=subscription.name, fields=["active"])
     return subscription
 
 
+@transaction.atomic
 def redeliver(delivery: Delivery, user=None) -> Delivery:
     """Send a given-up delivery again (after the receiver is fixed)."""
     _require_manager(user)
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    if Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()):
+        configaudit.record(delivery.subscription, "redelivered", user=user, name=delivery.subscription.name,
+                           data={"delivery": delivery.msg_id, "event_type": delivery.event_type})
     transaction.on_commit(publish)
     return delivery
 

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from ...models import ApiKey, ApiKeyRole
 from ...services import create_key, revoke_key
 
+COMMAND = "manage.py api_key"  # who the configuration audit names: a command has no user
+
 
 class Command(BaseCommand):
     help = "Create (the key is printed once), list or revoke API keys."
@@ -27,7 +29,8 @@ class Command(BaseCommand):
             expires = options["expires"]
             expires_at = dt.datetime.combine(expires, dt.time(), dt.timezone.utc) if expires else None
             try:
-                key, raw = create_key(name=options["name"], role=options["role"], expires_at=expires_at)
+                key, raw = create_key(name=options["name"], role=options["role"], expires_at=expires_at,
+                                      actor=COMMAND)
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from None
             self.stderr.write(f"Created API key '{key.name}' ({key.role}). It is shown this once:")
@@ -40,5 +43,5 @@ class Command(BaseCommand):
             key = ApiKey.objects.filter(name=options["name"]).first()
             if key is None:
                 raise CommandError(f"No API key named '{options['name']}'.")
-            revoke_key(key)
+            revoke_key(key, actor=COMMAND)
             self.stdout.write(f"Revoked '{key.name}'.")

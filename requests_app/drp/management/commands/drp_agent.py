@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from requests_app.drp import services
 from requests_app.drp.models import Agent
 
+COMMAND = "manage.py drp_agent"  # who the configuration audit names: a command has no user
+
 
 class Command(BaseCommand):
     help = "Manage Data Rights Protocol authorised agents (add ENTRY.json | list | remove AGENT_ID)."
@@ -36,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"{entry} is not valid JSON: {exc}") from None
         for item in data if isinstance(data, list) else [data]:
             try:
-                agent = services.register_agent(item)
+                agent = services.register_agent(item, actor=COMMAND)
             except ValueError as exc:
                 raise CommandError(f"{entry}: {exc}") from None
             self.stdout.write(f"registered {agent.agent_id} ({agent.name})")
@@ -49,5 +51,5 @@ class Command(BaseCommand):
     def _remove(self, agent_id, **_):
         if not Agent.objects.filter(agent_id=agent_id).exists():
             raise CommandError(f"no agent {agent_id}")
-        services.remove_agent(agent_id)
+        services.remove_agent(agent_id, actor=COMMAND)
         self.stdout.write(f"removed {agent_id}")
