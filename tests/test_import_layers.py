@@ -50,4 +50,5 @@ def test_it_names_tasks_that_exist():
     from dsar.celery import app
     from requests_app import enqueue
 
+    app.loader.import_default_modules()  # what a worker does at start (autodiscovery), run alone too
     assert {enqueue.SEND_NOTIFICATION, enqueue.RENDER_LETTER} <= set(app.tasks)
