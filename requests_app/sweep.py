@@ -155,33 +155,38 @@ def _claim_sql() -> str:
     users = connection.ops.quote_name(get_user_model()._meta.db_table)
     # 0. the sweeps' turn (an InitPlan, evaluated once): none while another sweep's batch is open.
     # 1. candidates, most urgent first, not locked yet; `acts`: an overdue step writes its case.
-    # 2. `held`: those cases, locked the way services lock them, skipping any a service (or another
-    #    sweep) holds. Cases come before clocks, as in services.
-    # 3. `picked`: the clocks, locked (SKIP LOCKED: a clock a service holds is left for the next
+    # 2. `info`: what the digests show of each candidate's case (none of these fields is written
+    #    by a batch), read by primary key in the same statement rather than in a second round
+    #    trip, and read first: read after the writes, its 10,000 case pages evicted the pages the
+    #    claim had just dirtied, each eviction a WAL flush (bench/sweep.py). `held` waits for it.
+    # 3. `held`: the acting candidates' cases, locked the way services lock them, skipping any a
+    #    service (or another sweep) holds. Cases come before clocks, as in services.
+    # 4. `picked`: the clocks, locked (SKIP LOCKED: a clock a service holds is left for the next
     #    sweep), minus the acting ones whose case was skipped; re-checked against the row as it is
-    #    now.
-    # 4. the claim itself, conditional again; an overdue step only with its case held.
+    #    now. Found again by ctid, not by a second descent of the primary key: a row updated
+    #    since the candidates' snapshot fails the ctid re-check and is left for the next sweep.
+    # 5. the claim itself, conditional again, on the rows `picked` holds (so their ctids cannot
+    #    change); an overdue step only with its case held.
     # The CTEs are evaluated once each (PostgreSQL), and `= ANY(ARRAY(…))` keeps every lookup on a
-    # primary key, whatever the planner estimates.
+    # primary key or a ctid, whatever the planner estimates.
     return (
-        f"WITH cand AS MATERIALIZED (SELECT id, case_id, due_at < %(now)s AS acts FROM {deadlines}"
+        f"WITH cand AS MATERIALIZED (SELECT id, ctid AS tid, case_id, due_at < %(now)s AS acts FROM {deadlines}"
         f" WHERE (SELECT pg_try_advisory_xact_lock({SWEEP_LOCK_KEY})) AND {_OPEN_CROSSED_SQL}"
         " ORDER BY due_at LIMIT %(limit)s),"
+        " info AS MATERIALIZED (SELECT c.id, c.reference, c.regime, c.jurisdiction, u.email, u.is_active"
+        f" FROM {cases} c LEFT JOIN {users} u ON u.id = c.assignee_id"
+        " WHERE c.id = ANY(ARRAY(SELECT case_id FROM cand))),"
         f" held AS (SELECT id FROM {cases} WHERE id = ANY(ARRAY(SELECT case_id FROM cand WHERE acts))"
-        " FOR UPDATE SKIP LOCKED),"
-        f" picked AS (SELECT id FROM {deadlines}"
-        " WHERE id = ANY(ARRAY(SELECT id FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
+        " AND (SELECT count(*) FROM info) >= 0 FOR UPDATE SKIP LOCKED),"
+        f" picked AS (SELECT ctid AS tid FROM {deadlines}"
+        " WHERE ctid = ANY(ARRAY(SELECT tid FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
         f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED),"
-        f" claimed AS (UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL} FROM picked WHERE d.id = picked.id"
+        f" claimed AS (UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL}"
+        " WHERE d.ctid = ANY(ARRAY(SELECT tid FROM picked))"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
         " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
         # How many candidates there were: a full list means more may wait behind skipped rows.
-        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n),"
-        # 5. what the digests show of each claimed case, read in the same statement (by primary
-        #    key) rather than in a second round trip; none of these fields is written by a batch.
-        " info AS MATERIALIZED (SELECT c.id, c.reference, c.regime, c.jurisdiction, u.email, u.is_active"
-        f" FROM {cases} c LEFT JOIN {users} u ON u.id = c.assignee_id"
-        " WHERE c.id = ANY(ARRAY(SELECT DISTINCT case_id FROM claimed)))"
+        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n)"
         " SELECT claimed.*, info.reference, info.regime, info.jurisdiction, info.email, info.is_active"
         " FROM claimed LEFT JOIN info ON info.id = claimed.case_id"
         # 6. nothing claimed although there were candidates (held by others, or seen in a snapshot
@@ -271,7 +276,7 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
     managers = None
     while True:
         t = time.perf_counter()
-        with transaction.atomic():
+        with _no_gc(), transaction.atomic():
             claims, more = claim_batch(th, batch_size)
             if not claims and more:
                 # Candidates, none claimed: our statement's snapshot may predate the batch another
@@ -285,8 +290,7 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
             if managers is None:
                 managers = manager_emails()
             result.batches += 1
-            with _no_gc():
-                t = _process_batch(claims, th, result, managers, t)
+            t = _process_batch(claims, th, result, managers, t)
             hooks.send_on_commit(hooks.clocks_alerted, claims=claims)
         result.timed("commit", t)  # includes publishing the digests' send tasks (on_commit)
         if not more:
@@ -304,8 +308,8 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int | None = None,
 def _no_gc():
     """No cyclic garbage collection while a batch builds its thousands of short-lived objects
     (collections walking the worker's heap mid-batch: the digests took 106-375 ms with it, 79-232
-    ms without, in bench/sweep.py). Reference counting still frees them; the collector runs again
-    after the batch."""
+    ms without, in bench/sweep.py; the claim's 10,000 rows were paying for them too). Reference
+    counting still frees them; the collector runs again after the batch, its commit included."""
     enabled = gc.isenabled()
     gc.disable()
     try:
