@@ -21,6 +21,21 @@ run): what is timed is the web request, including its transaction and on-commit 
     .venv/bin/python bench/intake.py [--quick] [--requests N] [--rounds N] [--keep]
 
 Target: each leg <= 3x the floor's time per request.
+
+Measured (2026-11-30, full runs, machine alone): filing went from 36 to 26 queries for an API
+request (the clocks and their audit events in one INSERT each, the nearest due date set once):
+form 38.7 ms, API 39.8 ms, DRP 48.2 ms per request vs floor 1.01 ms (38-48x); the previous code,
+run next with the same bench: 52.2 / 62.7 / 76.3 ms vs floor 1.52 ms (34-50x). This machine's
+speed drifts between runs (the floor: 0.69 ms in an earlier session, 1.01-1.52 ms here), so the
+two runs do not compare exactly; the legs are CPU (one process, 4 threads) and the floor is I/O.
+Why <= 3x is out of reach: the session floor alone is 3.6-4.1x the floor (4.1-4.7x under load,
+2.6x in a prototype that reads the session and writes nothing): the form's final POST cannot
+read and clear its answers in the session for less, before filing anything. Filing itself
+(the case, its 3-4 clocks, their audit events, the confirmation e-mail rendered into the outbox,
+webhook/DRP/fulfilment receivers after commit) is ~20 statements, mostly Python time (ORM, templates, receivers). An
+asynchronous intake (store the answers, register the case in a worker) was prototyped: it would
+bring the API and DRP legs near the session floor, but not the form below 3x, and it would delay
+the reference and the confirmation e-mail; not adopted.
 """
 from __future__ import annotations
 

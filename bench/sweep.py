@@ -77,6 +77,13 @@ machine. Empty sweep best of 5: 26.5-50.2 ms (previous code 30.2-32.3 ms in the 
 alternation, but 31-47 vs 30-49 ms when the two alternated directly, 12 sweeps each: noise; the
 empty claim statement is 4.1-5.0 ms in both, the rest is the apps' sweep steps and the
 heartbeat).
+Then on the machine alone (load average < 1 before each run; the new code only): a full run with a
+fresh fill (3 runs) and a --reuse run with --runs 5. The floor is bimodal, ~650-700 ms when it goes
+first in its run and ~350-420 ms when it follows the sweep, and the per-run ratios follow it:
+2.51, 4.43, 1.98, then 3.77, 4.85, 2.17, 3.26, 2.31. RESULT 1,387 ms vs 432 ms, 3.21x (median of
+the runs' ratios 2.51), and 1,366 ms vs 352 ms, 3.88x (median 3.26); claim 866-1,332 ms, escalation
+153-225 ms, digests 192-858 ms, commit 70-171 ms; empty sweep 30.0 and 38.7 ms. So: about 3x,
+not reliably below it; the target is not met.
 
     .venv/bin/python bench/sweep.py [--quick] [--runs N] [--keep] [--reuse] [--profile]
 
