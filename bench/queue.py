@@ -20,6 +20,14 @@ is_repeat) and COUNT(1) they are one index-only scan (~17-23 ms) and the page ~6
 admin's ~870-990 ms (ratio 0.06-0.11). Still slow: a filtered page (~160-260 ms: its exact count
 and its sort read the rows of the open cases until the filter matches) and a search by name
 (~1.1-1.3 s, admin ~0.6-0.8 s).
+
+2026-11-30, on a machine about twice as slow (admin's first page 1,871-1,948 ms): first page
+152-172 ms, and the previous code 166 ms on the same database in the same session (no
+regression; <= 100 ms not met on this machine). Name search 877-936 ms: these names match 5 % of
+the cases (50,043 'Silva'); the GIN trigram index (requests_app/storage_params.py) halves the
+match scan (count: 420 ms sequential, 210 ms by the index), and real names, far more selective,
+are found by it in milliseconds; the page still counts and sorts every match. The fill takes
+~20 minutes with the trigram index maintained.
 """
 from __future__ import annotations
 
