@@ -42,12 +42,18 @@ def notify_requester(case, kind: str, *, letter=None, dedupe: str | None = None,
                 dedupe_key=f"{kind}:{case.pk}:{dedupe}" if dedupe else None)
 
 
-def with_respond_due(cases: list) -> list:
+RESPOND_KINDS = (R.RESPOND, R.DETERMINATION)
+
+
+def with_respond_due(cases: list, clocks: dict | None = None) -> list:
     """The cases, each with `respond_due_date` set: the confirmation e-mail meets the CCPA
-    acknowledge clock only if it says when to expect a response (11 CCR §7021(a))."""
+    acknowledge clock only if it says when to expect a response (11 CCR §7021(a)). `clocks`
+    (case pk → its Deadlines, e.g. just started) saves reading them again."""
     for case in cases:
-        respond = (case.deadlines.filter(kind__in=(R.RESPOND, R.DETERMINATION), status=DeadlineStatus.OPEN,
-                                         appeal__isnull=True).order_by("due_at").first())
+        found = clocks[case.pk] if clocks is not None else case.deadlines.filter(
+            kind__in=RESPOND_KINDS, status=DeadlineStatus.OPEN, appeal__isnull=True)
+        respond = min((d for d in found if d.kind in RESPOND_KINDS and d.status == DeadlineStatus.OPEN
+                       and d.appeal_id is None), key=lambda d: d.due_at, default=None)
         case.respond_due_date = respond.due_date if respond else None
     return cases
 

@@ -201,10 +201,7 @@ def start_clocks(case, starts: list[tuple[R.ClockRule, dt.date]], *, appeal=None
         ))
         events.append(new_event(case, "clock_started", actor_label=SYSTEM, appeal=appeal, data={
             "clock": rule.name, "start": start.isoformat(), "due": due.isoformat(), "source": rule.source}))
-    if len(deadlines) > 1:
-        deadlines = Deadline.objects.bulk_create(deadlines)
-    elif deadlines:
-        deadlines[0].save()
+    deadlines = Deadline.objects.bulk_create(deadlines)
     record_all(events)
     return deadlines
 
@@ -419,11 +416,7 @@ def submit_request(*, jurisdiction: str, request_types: list[str] | str, request
         return cases
     # One confirmation e-mail for the cases filed together (same address); its link confirms them
     # all (views/public.confirm), so the requester is not asked N times. Opt-outs need none.
-    to_confirm = [c for c in cases if c.state == State.SUBMITTED]
-    for case in to_confirm:  # notify.with_respond_due, from the clocks just started
-        respond = sorted((d for d in started[case.pk] if d.kind in (R.RESPOND, R.DETERMINATION)),
-                         key=lambda d: d.due_at)
-        case.respond_due_date = respond[0].due_date if respond else None
+    to_confirm = with_respond_due([c for c in cases if c.state == State.SUBMITTED], started)
     if to_confirm:
         notify_requester(to_confirm[0], "confirm_email", dedupe="first", confirm_url=confirm_url(to_confirm[0]),
                          batch=to_confirm)
