@@ -31,6 +31,7 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "API key"
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"

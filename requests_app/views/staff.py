@@ -840,7 +840,7 @@ def _details(data: dict) -> list[tuple[str, str]]:
             return ", ".join(text(v) for v in value)
         if isinstance(value, dict):
             return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
-        return "" if value is None else str(value)
+        return "—" if value in (None, "") else str(value)  # e.g. an expiry that was not set
     return [(key.replace("_", " "), text(value)) for key, value in data.items()]
 
 
