@@ -37,7 +37,6 @@ import contextlib
 import datetime as dt
 import gc
 import hashlib
-import json
 import logging
 import time
 import uuid
@@ -140,6 +139,8 @@ _CROSSED_SQL = ("(due_at < %(now)s AND alert_level < 3)"
                 " OR (due_at > %(urgent)s AND due_at <= %(soon)s AND alert_level < 1)")
 _OPEN_CROSSED_SQL = f"status = 'open' AND paused_since IS NULL AND ({_CROSSED_SQL})"
 _RETURNING = "id, case_id, appeal_id, kind, is_obligation, due_at, timezone, alert_level"
+_PG_RETURNING = {"due_at": "(EXTRACT(EPOCH FROM d.due_at) * 1000000)::bigint AS due_at"}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SWEEP_LOCK_KEY = 0x44534152_5357  # PostgreSQL advisory lock of the sweeps' turn ("DSAR", "SW")
 
 
@@ -165,8 +166,14 @@ def _claim_sql() -> str:
     #    sweep), minus the acting ones whose case was skipped; re-checked against the row as it is
     #    now. Found again by ctid, not by a second descent of the primary key: a row updated
     #    since the candidates' snapshot fails the ctid re-check and is left for the next sweep.
-    # 5. the claim itself, conditional again, on the rows `picked` holds (so their ctids cannot
-    #    change); an overdue step only with its case held.
+    # 5. `over`, `esc`, `ev`: the escalation (see escalate()) of the cases whose obligation is now
+    #    overdue, here rather than in two more statements: their case pages were just locked and
+    #    are still in memory (after the claim's writes, the two statements read ~6,000 pages back,
+    #    ~90 ms at 3,000 cases, bench/sweep.py). Not a case whose window also expired in this
+    #    batch: its timed step may close it (escalate() sees to it after the step).
+    # 6. the claim itself, conditional again, on the rows `picked` holds (so their ctids cannot
+    #    change); an overdue step only with its case held. Its InitPlan on `esc` and `ev` runs the
+    #    escalation before the clocks are written.
     # The CTEs are evaluated once each (PostgreSQL), and `= ANY(ARRAY(…))` keeps every lookup on a
     # primary key or a ctid, whatever the planner estimates.
     return (
@@ -178,18 +185,33 @@ def _claim_sql() -> str:
         " WHERE c.id = ANY(ARRAY(SELECT case_id FROM cand))),"
         f" held AS (SELECT id FROM {cases} WHERE id = ANY(ARRAY(SELECT case_id FROM cand WHERE acts))"
         " AND (SELECT count(*) FROM info) >= 0 FOR UPDATE SKIP LOCKED),"
-        f" picked AS (SELECT ctid AS tid FROM {deadlines}"
+        f" picked AS MATERIALIZED (SELECT ctid AS tid, id, case_id, appeal_id, kind, is_obligation, due_at, due_date,"
+        f" source FROM {deadlines}"
         " WHERE ctid = ANY(ARRAY(SELECT tid FROM cand WHERE NOT acts OR case_id IN (SELECT id FROM held)))"
         f" AND {_OPEN_CROSSED_SQL} FOR UPDATE SKIP LOCKED),"
+        # (A window function and a join driven by the few escalated cases: the planner expects a
+        # row or two from these CTEs, so a NOT EXISTS or = ANY(…) here became a nested loop over
+        # every pair, 10 s at 3,000 cases.)
+        " over AS MATERIALIZED (SELECT * FROM (SELECT p.*, bool_or(NOT p.is_obligation) OVER (PARTITION BY p.case_id)"
+        " AS window_expired FROM picked p WHERE p.due_at < %(now)s) o WHERE is_obligation AND NOT window_expired),"
+        " per_case AS MATERIALIZED (SELECT case_id, count(*) AS n FROM over GROUP BY case_id),"
+        f" esc AS (UPDATE {cases} c SET escalation_level = c.escalation_level + per_case.n, escalated_at = %(now)s"
+        " FROM per_case WHERE c.id = per_case.case_id RETURNING 1),"
+        f" ev AS (INSERT INTO {connection.ops.quote_name(Event._meta.db_table)} {_EVENT_COLUMNS}"
+        f" SELECT {_event_values('over.')} FROM over ORDER BY due_at, id RETURNING 1),"
         f" claimed AS (UPDATE {deadlines} d SET alert_level = {_LEVEL_SQL}"
         " WHERE d.ctid = ANY(ARRAY(SELECT tid FROM picked))"
         f" AND status = 'open' AND alert_level < {_LEVEL_SQL}"
         " AND (due_at >= %(now)s OR case_id IN (SELECT id FROM held))"
+        " AND (SELECT count(*) FROM esc) + (SELECT count(*) FROM ev) >= 0"
         # How many candidates there were: a full list means more may wait behind skipped rows.
-        f" RETURNING {', '.join('d.' + c for c in _RETURNING.split(', '))}, (SELECT count(*) FROM cand) AS n)"
+        # due_at as whole microseconds since the epoch (exact): Django's timestamptz loader is Python,
+        # ~5 us a value, 50 ms a batch (bench/sweep.py); a bigint is loaded in C.
+        f" RETURNING {', '.join(_PG_RETURNING.get(c, 'd.' + c) for c in _RETURNING.split(', '))},"
+        " (SELECT count(*) FROM cand) AS n)"
         " SELECT claimed.*, info.reference, info.regime, info.jurisdiction, info.email, info.is_active"
         " FROM claimed LEFT JOIN info ON info.id = claimed.case_id"
-        # 6. nothing claimed although there were candidates (held by others, or seen in a snapshot
+        # 7. nothing claimed although there were candidates (held by others, or seen in a snapshot
         #    taken just before another sweep's batch committed): say so, in the same statement.
         " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM cand),"
         " NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM claimed)"
@@ -220,7 +242,8 @@ def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
             case = cases.get(r[1])
             if case is None:
                 case = cases[r[1]] = _case_info(r[1], *r[9:])
-            claims.append(Claim(*r[:8], case))
+            claims.append(Claim(r[0], r[1], r[2], r[3], r[4], _EPOCH + dt.timedelta(microseconds=r[5]), r[6], r[7],
+                                case))
         more = bool(rows) and rows[0][8] >= limit
     else:  # SQLite: text datetimes, integer booleans; every candidate is claimed
         claims = [Claim(r[0], r[1], r[2], r[3], bool(r[4]), _as_datetime(r[5]), r[6], r[7]) for r in rows]
@@ -362,7 +385,12 @@ def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, man
     obligations = [c for c in claims if c.is_obligation and c.case_id not in closed]
     for c in obligations:
         result.by_level[{1: "due_soon", 2: "urgent", 3: "overdue"}[c.level]] += 1
-    result.escalated_cases += escalate([c for c in obligations if c.level == AlertLevel.OVERDUE], th.now)
+    # On PostgreSQL the claim statement escalated the cases, but for those whose window expired in
+    # this batch (they may have just been closed: escalate() sees to the others).
+    left = ({c.case_id for c in claims if not c.is_obligation and c.level == AlertLevel.OVERDUE}
+            if claims[0].case is not None else None)
+    result.escalated_cases += escalate([c for c in obligations if c.level == AlertLevel.OVERDUE], th.now,
+                                       left_by_claim=left)
     t = result.timed("escalate", t)
     if obligations or failures:
         if claims[0].case is not None:  # PostgreSQL: the claim statement read them
@@ -378,13 +406,17 @@ def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, man
 
 # --- escalation ----------------------------------------------------------------------------------------
 
-def escalate(overdue: list[Claim], now: dt.datetime) -> int:
+def escalate(overdue: list[Claim], now: dt.datetime, *, left_by_claim: set[int] | None = None) -> int:
     """Flag cases whose legal clock expired: escalation_level counts their expired clocks (the
     queue shows it as a badge; the case is already at the top because the queue sorts on
-    next_due_at, now in the past), escalated_at is the latest escalation, one audit Event each."""
+    next_due_at, now in the past), escalated_at is the latest escalation, one audit Event each.
+    left_by_claim: the claim statement (PostgreSQL) escalated every case but these (those with a
+    window that expired in the same batch, see _claim_sql); only theirs are left here. Returns how
+    many cases were escalated."""
     if not overdue:
         return 0
-    per_case = Counter(c.case_id for c in overdue)
+    todo = overdue if left_by_claim is None else [c for c in overdue if c.case_id in left_by_claim]
+    per_case = Counter(c.case_id for c in todo)
     by_count = defaultdict(list)
     for case_id, n in per_case.items():
         by_count[n].append(case_id)
@@ -397,17 +429,35 @@ def escalate(overdue: list[Claim], now: dt.datetime) -> int:
     appeals = Counter(c.appeal_id for c in overdue if c.appeal_id)
     for appeal_id, n in appeals.items():
         Appeal.objects.filter(pk=appeal_id).update(escalation_level=F("escalation_level") + n)
-    _escalation_events([c.deadline_id for c in overdue], now)
-    return len(per_case)
+    if todo:
+        _escalation_events([c.deadline_id for c in todo], now)
+    return len({c.case_id for c in overdue})
 
 
 def _id_set(ids) -> tuple[str, object]:
     """`IN <ids>` as SQL with a single parameter, however many ids (an array on PostgreSQL, a
     JSON list on SQLite): thousands of bound parameters cost more than the query itself."""
-    ids = [int(i) for i in ids]
+    text = ",".join(str(int(i)) for i in ids)
     if connection.vendor == "postgresql":
-        return "= ANY(%s)", ids
-    return "IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+        # One array literal, not a list: psycopg quotes a list of thousands of ints item by item
+        # in Python (~10 ms per 3,000, bench/sweep.py).
+        return "= ANY(%s::bigint[])", "{" + text + "}"
+    return "IN (SELECT value FROM json_each(%s))", "[" + text + "]"
+
+
+_EVENT_COLUMNS = ("(case_id, appeal_id, actor_id, actor_label, kind, from_state, to_state, reason, data, public,"
+                  " created_at)")
+
+
+def _event_values(prefix: str = "") -> str:
+    """The 'escalated' Event of an expired clock, as the SELECT list of an INSERT from its row."""
+    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    p = prefix
+    due = f"CAST({p}due_date AS text)"
+    return (f"{p}case_id, {p}appeal_id, NULL, 'system', 'escalated', '', '',"
+            f" 'The ' || {p}kind || ' clock expired at the end of ' || {due} || ' (' || {p}source || '); managers were"
+            " alerted.',"
+            f" {json_object}('clock', {p}kind, 'due', {due}, 'deadline', {p}id, 'source', {p}source), false, %(now)s")
 
 
 def _escalation_events(deadline_ids: list[int], now: dt.datetime) -> None:
@@ -415,19 +465,12 @@ def _escalation_events(deadline_ids: list[int], now: dt.datetime) -> None:
     (INSERT … SELECT), so a backlog of thousands costs one statement."""
     events = connection.ops.quote_name(Event._meta.db_table)
     deadlines = connection.ops.quote_name(Deadline._meta.db_table)
-    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
-    due = "CAST(due_date AS text)"
     in_ids, ids_param = _id_set(deadline_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {events} (case_id, appeal_id, actor_id, actor_label, kind, from_state, to_state, reason,"
-            " data, public, created_at)"
-            f" SELECT case_id, appeal_id, NULL, 'system', 'escalated', '', '',"
-            f" 'The ' || kind || ' clock expired at the end of ' || {due} || ' (' || source || '); managers were"
-            " alerted.',"
-            f" {json_object}('clock', kind, 'due', {due}, 'deadline', id, 'source', source), %s, %s"
-            f" FROM {deadlines} WHERE id {in_ids} ORDER BY due_at, id",
-            [False, connection.ops.adapt_datetimefield_value(now), ids_param])
+            f"INSERT INTO {events} {_EVENT_COLUMNS} SELECT {_event_values()} FROM {deadlines}"
+            f" WHERE id {in_ids.replace('%s', '%(ids)s')} ORDER BY due_at, id",
+            {"now": connection.ops.adapt_datetimefield_value(now), "ids": ids_param})
 
 
 # --- windows: the timed steps that are not obligations ------------------------------------------------
@@ -541,12 +584,22 @@ def queue_digests(obligations: list[Claim], failures: list[tuple[Claim, str]], c
     url_format = case_url_format()
     queue_url = absolute_url(_queue_path())
     messages = []
+    formatted: dict[tuple[int, str], dict] = {}  # a clock listed in several digests is formatted once
     for address, by_deadline in sorted(inbox.items()):
         entries = list(by_deadline.values())
         entries.sort(key=lambda e: (-4 if e[1] else -e[0].level, e[0].due_at))  # failures, overdue, urgent…
         counts = Counter(0 if error else c.level for c, error in entries)
+        items = []
+        for c, error in entries[:limit]:
+            i = formatted.get((c.deadline_id, error))
+            if i is None:
+                i = formatted[c.deadline_id, error] = _item(c, cases[c.case_id], now, url_format, error)
+            items.append(i)
         context = {
-            "items": [_item(c, cases[c.case_id], now, url_format, error) for c, error in entries[:limit]],
+            # The rows joined here, not looped over in the templates: a template loop costs ~10 us
+            # a row and a batch's digests list thousands (bench/sweep.py). Each html_row is escaped.
+            "rows_html": mark_safe("".join(i["html_row"] + "\n" for i in items)),  # noqa: S308
+            "rows_text": "".join(i["text_row"] + "\n\n" for i in items),
             "more": max(len(entries) - limit, 0), "total": len(entries),
             "overdue": counts[AlertLevel.OVERDUE], "urgent": counts[AlertLevel.URGENT],
             "due_soon": counts[AlertLevel.DUE_SOON], "failed": counts[0],

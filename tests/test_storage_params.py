@@ -34,6 +34,26 @@ def test_it_restores_a_fillfactor_reset_by_hand(on_postgres):
     assert f"fillfactor={storage_params.FILLFACTORS[table]}" in _reloptions(table)
 
 
+@pytest.mark.django_db
+def test_it_compresses_the_outboxs_bodies_with_lz4_and_restores_it(on_postgres):
+    if not on_postgres:
+        pytest.skip("storage parameters are PostgreSQL's")
+    table, columns = next(iter(storage_params.LZ4_COLUMNS.items()))
+
+    def compressions():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT attname, attcompression FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                           " AND attname = ANY(%s) ORDER BY attname", [table, list(columns)])
+            return dict(cursor.fetchall())
+
+    assert compressions() == {c: "l" for c in columns}
+    assert storage_params.apply(connection) == []
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN body_html SET COMPRESSION pglz")
+    assert storage_params.apply(connection) == [f"{table}(body_html)"]
+    assert compressions() == {c: "l" for c in columns}
+
+
 def test_it_changes_nothing_on_other_databases():
     class Other:
         vendor = "sqlite"

@@ -284,6 +284,67 @@ def test_a_case_closed_as_not_filed_raises_no_alert_for_its_cancelled_clocks(sub
     assert Deadline.objects.get(pk=respond.pk).status == DeadlineStatus.CANCELLED
 
 
+def test_it_does_not_escalate_a_case_its_expired_window_closes_in_the_same_batch(submit, run):
+    # On PostgreSQL the claim statement escalates; a case whose window expires in the same batch
+    # is left to Python, after the window's step (here: closed as not filed, so no escalation).
+    with at(T0):
+        case = submit("US-CA", "deletion")
+    timer = Deadline.objects.get(case=case, kind="confirm_email")
+    Deadline.objects.filter(case=case, kind="respond").update(due_at=timer.due_at - dt.timedelta(hours=1))
+    with at(timer.due_at + dt.timedelta(minutes=1)):
+        result = run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state == State.NOT_FILED and result.windows_closed == 1
+    assert result.escalated_cases == 0 and result.digests == 0
+    assert case.escalation_level == 0 and case.escalated_at is None
+    assert not Event.objects.filter(case=case, kind="escalated").exists()
+
+
+def test_it_escalates_once_a_case_whose_expired_window_leaves_it_open(submit, run, manager):
+    t = dt.datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+    with at(t):
+        case = submit("MX", "access")
+    window = Deadline.objects.get(case=case, kind="request_information")
+    determination = Deadline.objects.get(case=case, kind="determination")
+    Deadline.objects.filter(pk=determination.pk).update(due_at=window.due_at - dt.timedelta(hours=1))
+    with at(window.due_at + dt.timedelta(hours=1)):
+        result = run(sweep.run_sweep)
+        again = run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert case.state == State.SUBMITTED and result.windows_closed == 1  # only the window lapsed
+    assert result.escalated_cases == 1 and again.claimed == 0
+    assert case.escalation_level == 1 and case.escalated_at == window.due_at + dt.timedelta(hours=1)
+    escalated = Event.objects.filter(case=case, kind="escalated")
+    assert [e.data["clock"] for e in escalated] == ["determination"] and escalated[0].data["deadline"] == determination.pk
+    assert case.reference in alert_mails(manager.email)[0].body
+
+
+def test_it_escalates_a_case_once_per_expired_clock_with_one_event_each(submit, run):
+    from requests_app import regimes as R
+
+    with at(T0):
+        case = submit("US-CA", "deletion")
+        Deadline.objects.filter(case=case, kind="acknowledge").delete()  # met by the confirmation e-mail
+        ack = services.start_clock(case, R.regime("ccpa").clock("acknowledge", "deletion"), T0.date())
+    Deadline.objects.filter(case=case, kind="confirm_email").update(due_at=ack.due_at + dt.timedelta(days=30))
+    Deadline.objects.filter(case=case, kind="respond").update(due_at=ack.due_at - dt.timedelta(hours=2))
+    moment = ack.due_at + dt.timedelta(minutes=1)
+    with at(moment):
+        result = run(sweep.run_sweep)
+    case.refresh_from_db()
+    assert result.escalated_cases == 1 and case.escalation_level == 2 and case.escalated_at == moment
+    escalated = Event.objects.filter(case=case, kind="escalated").order_by("id")
+    # In due order, each naming its clock, its due date and its source, by the system.
+    assert [e.data["clock"] for e in escalated] == ["respond", "acknowledge"]
+    assert all(e.actor_id is None and e.actor_label == "system" and not e.public and e.created_at == moment
+               for e in escalated)
+    respond = Deadline.objects.get(case=case, kind="respond")
+    assert escalated[0].data == {"clock": "respond", "due": respond.due_date.isoformat(), "deadline": respond.pk,
+                                 "source": respond.source}
+    assert escalated[0].reason == (f"The respond clock expired at the end of {respond.due_date.isoformat()}"
+                                   f" ({respond.source}); managers were alerted.")
+
+
 def test_confirmed_request_is_not_closed_by_its_old_timer(submit, run):
     with at(T0):
         case = submit("US-CA", "deletion")  # an opt-out is never unconfirmed
