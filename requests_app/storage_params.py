@@ -5,7 +5,10 @@ while it carries some fifteen indexes. With full pages (fillfactor 100) every su
 a new row version on another page and an entry in every index; with free room left on each page,
 an update that changes no indexed column (the sweep's escalation_level / escalated_at) is a HOT
 update: the new version stays on the page and no index is touched (bench/sweep.py, 1,000,000
-cases: escalating 3,000 overdue cases ~650-960 ms → ~85-95 ms, ~30 us a case).
+cases: escalating 3,000 overdue cases ~650-960 ms → ~85-95 ms, ~30 us a case). The clock table
+too: the sweep raises alert_level (an indexed column, so never HOT), services close and move
+clocks; with room on the page each new row version stays beside the old one instead of moving to
+the end of the table, so the table neither grows nor reorders itself with every sweep.
 
 A search by part of the requester's name (`icontains`, the queue's and admin's search) reads every
 case without an index a LIKE '%...%' can use: a trigram index (pg_trgm) on the same UPPER() that
@@ -28,7 +31,7 @@ from django.db import DatabaseError, transaction
 log = logging.getLogger(__name__)
 
 # table → fillfactor (percent of each heap page filled by INSERTs)
-FILLFACTORS = {"requests_app_datasubjectrequest": 85}
+FILLFACTORS = {"requests_app_datasubjectrequest": 85, "requests_app_deadline": 90}
 
 
 # table → columns whose TOAST compression is lz4 (PostgreSQL 14+ built with lz4; else left as is)

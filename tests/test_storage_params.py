@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from requests_app import storage_params
-from requests_app.models import DataSubjectRequest
+from requests_app.models import DataSubjectRequest, Deadline
 
 
 def _reloptions(table):
@@ -17,8 +17,9 @@ def _reloptions(table):
 def test_it_sets_the_case_tables_fillfactor_after_migrate(on_postgres):
     if not on_postgres:
         pytest.skip("storage parameters are PostgreSQL's")
-    table = DataSubjectRequest._meta.db_table
-    assert f"fillfactor={storage_params.FILLFACTORS[table]}" in _reloptions(table)
+    assert set(storage_params.FILLFACTORS) == {DataSubjectRequest._meta.db_table, Deadline._meta.db_table}
+    for table, fillfactor in storage_params.FILLFACTORS.items():
+        assert f"fillfactor={fillfactor}" in _reloptions(table)
     # Idempotent: a second migrate changes nothing (and takes no table lock).
     assert storage_params.apply(connection) == []
 
