@@ -53,6 +53,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -128,7 +135,15 @@ def test_it_stops_the_worker_and_the_server_with_the_script(running, how):
         os.killpg(proc.pid, signal.SIGINT)
     else:
         proc.send_signal(signal.SIGTERM)
-    proc.wait(40)
+    try:
+        # The script allows each group 10 s of warm shutdown before SIGKILL: ~21 s at worst; the
+        # rest is room for a loaded CI machine.
+        proc.wait(60)
+    except subprocess.TimeoutExpired:  # say where it is stuck: the processes and the logs
+        alive = [(p, _cmdline(p), _state(p)) for p in sorted(_descendants(proc.pid) | {proc.pid}) if _alive(p)]
+        log = Path(settings.BASE_DIR) / "var" / "worker.log"
+        pytest.fail(f"run.sh still running 60 s after {how}: {alive}\nworker.log: "
+                    f"{log.read_text(errors='replace')[-2000:] if log.exists() else '-'}")
     left = _all_gone(started)
     assert not left, [(p, _cmdline(p)) for p in left]
 
