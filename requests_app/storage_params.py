@@ -53,6 +53,8 @@ def apply(connection) -> list[str]:
 
 def _compressions(connection) -> list[str]:
     changed = []
+    if connection.pg_version < 140000:  # column compression methods came with PostgreSQL 14
+        return changed
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         for table, columns in LZ4_COLUMNS.items():
