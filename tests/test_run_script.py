@@ -86,8 +86,11 @@ def running(tmp_path):
            "CELERY_BROKER_URL": "memory://", "DJANGO_SETTINGS_MODULE": "dsar.settings",
            "SITE_URL": "", "REDIS_URL": ""}
     out = open(tmp_path / "run.log", "wb")
+    # As from a terminal: SIGINT at its default. A suite started in the background (`cmd &` without
+    # job control) ignores it, and a shell that starts with a signal ignored cannot trap it, so the
+    # Ctrl-C case would test how the suite was started rather than the script.
     proc = subprocess.Popen(["./run.sh"], cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     started: set[int] = set()
     try:
         deadline = time.monotonic() + START_SECONDS
