@@ -105,12 +105,15 @@ the claim +30-60 ms); due_at comes back as microseconds (Django's timestamptz lo
 instead of a template loop; the outbox bodies are compressed with lz4. A/B on the same database,
 alternating, 3 runs each: previous code 781 ms vs 242 ms (3.23x) and 781 vs 244 (3.20x); this
 code 742 vs 240 (3.09x) and 775 vs 243 (3.19x). Fresh fill, 5 runs: 736 ms vs 241 ms, 3.05x
-(median 3.06; per run 2.78-3.26). Where the time goes now: the claim statement ~480-500 ms
+(median 3.06; per run 2.78-3.26); another, 3 runs: 729 vs 246 ms, 2.96x (median 3.05). Where the time goes now: the claim statement ~480-500 ms
 (its UPDATE ~250 ms, the floor's own work; reading the 10,000 cases the digests show ~90 ms with
 the buffer evictions it causes in a 128 MB shared_buffers; locking 3,000 cases and 10,000 clocks
 ~50 ms; the escalation ~40 ms), turning 10,000 rows into claims ~30 ms, the 54 digests ~100 ms
 (formatting 28, templates 13, their INSERT 36), the commit ~60 ms (3,000 deferred foreign-key
 checks of the events, the WAL flush, publishing 54 send tasks), the apps' sweep steps ~17 ms.
+(Of the commit, the 3,000 foreign-key checks of the events' case are ~40 ms: dropping that
+constraint on the bench database took the database's commit from 41-45 ms to 4-6 ms; inserting
+the events in case order did not change it.)
 So: ~3.1x, target not met; what is above the floor is work the floor does not do (reading and
 writing the cases, the events and the e-mails: the raw writes of the clocks and the escalated
 cases alone take 324 ms, sweep / that = 2.27). Empty sweep 15-23 ms.
