@@ -8,7 +8,8 @@ class RequestsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import storage_params
+        from . import audit_guard, storage_params
 
         post_migrate.connect(storage_params.on_post_migrate, sender=self,
                              dispatch_uid="requests_app.storage_params")
+        post_migrate.connect(audit_guard.on_post_migrate, sender=self, dispatch_uid="requests_app.audit_guard")

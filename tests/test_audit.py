@@ -80,3 +80,89 @@ def test_a_pending_letter_may_still_be_written_by_the_worker(case):
     letter.save()
     with pytest.raises(PermissionError):
         letter.delete()  # but never deleted
+
+
+# --- the database refuses it too (PostgreSQL triggers, requests_app/audit_guard.py) ---------------
+
+def _raw(sql, params=()):
+    from django.db import connection
+
+    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: the test goes on after an error
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def pg_only(on_postgres):
+    if not on_postgres:
+        pytest.skip("the triggers are PostgreSQL's; SQLite has the ORM guard only")
+
+
+def test_it_refuses_raw_sql_that_rewrites_or_deletes_an_audit_event(case, pg_only):
+    from django.db import DatabaseError
+
+    event = case.events.first()
+    with pytest.raises(DatabaseError, match="append-only: UPDATE refused"):
+        _raw("UPDATE requests_app_event SET reason = 'rewritten history' WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError, match="append-only: DELETE refused"):
+        _raw("DELETE FROM requests_app_event WHERE id = %s", [event.pk])
+    assert Event.objects.get(pk=event.pk).reason == event.reason
+
+
+def test_it_lets_retention_redact_an_events_data_and_reason_and_nothing_else(case, pg_only):
+    from django.db import DatabaseError
+
+    from requests_app import audit_guard
+
+    event = case.events.first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        audit_guard.allow_redaction()
+        _raw("UPDATE requests_app_event SET kind = 'forged' WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        audit_guard.allow_redaction()
+        _raw("DELETE FROM requests_app_event WHERE id = %s", [event.pk])
+    with transaction.atomic():
+        audit_guard.allow_redaction()
+        _raw("UPDATE requests_app_event SET data = '{}', reason = '' WHERE id = %s", [event.pk])
+    assert Event.objects.get(pk=event.pk).kind == event.kind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_allows_redaction_for_that_transaction_only(pg_only, submit):
+    from django.db import DatabaseError
+
+    from requests_app import audit_guard
+
+    event = submit("DE", "access").events.first()
+    with transaction.atomic():  # the outermost transaction, as in retention
+        audit_guard.allow_redaction()
+        _raw("UPDATE requests_app_event SET reason = 'redacted' WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("UPDATE requests_app_event SET reason = 'again' WHERE id = %s", [event.pk])
+    assert Event.objects.get(pk=event.pk).reason == "redacted"
+
+
+def test_it_refuses_any_change_to_the_configuration_audit(pg_only, manager):
+    from django.db import DatabaseError
+
+    from requests_app import audit_guard, configaudit
+    from requests_app.models import ConfigChange
+
+    with transaction.atomic():
+        configaudit.record(manager, "role_given", user=manager, fields=["groups"])  # any saved object
+    entry = ConfigChange.objects.latest("pk")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        audit_guard.allow_redaction()  # retention's exception is for audit events only
+        _raw("UPDATE requests_app_configchange SET action = 'x' WHERE id = %s", [entry.pk])
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("DELETE FROM requests_app_configchange WHERE id = %s", [entry.pk])
+
+
+def test_it_installs_the_triggers_once(db, pg_only):
+    from django.db import connection
+
+    from requests_app import audit_guard
+
+    assert audit_guard.apply(connection) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%_append_only' ORDER BY 1")
+        assert [r[0] for r in cursor.fetchall()] == sorted(audit_guard.GUARDED)
