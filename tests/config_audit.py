@@ -10,9 +10,9 @@ class Rollback(Exception):
     pass
 
 
-def only_entry(**expected) -> ConfigChange:
-    """The one configuration-audit entry there is, with the expected attributes."""
-    entries = list(ConfigChange.objects.all())
+def only_entry(among=None, **expected) -> ConfigChange:
+    """The one configuration-audit entry there is (`among`: of these), with the expected attributes."""
+    entries = list(ConfigChange.objects.all() if among is None else among)
     assert len(entries) == 1, [str(e) for e in entries]
     entry = entries[0]
     for name, value in expected.items():

@@ -289,6 +289,13 @@ def check_users_and_if_empty(now):
         assert user is not None and user.is_staff and user.groups.filter(name=group).exists()
     admin = authenticate(username="admin", password="demo-pass-123")
     assert admin is not None and admin.is_superuser
+    # Who may see personal data is configuration: each role the seeder gave is in the trail.
+    from requests_app.models import ConfigChange
+
+    given = {(e.object_repr, tuple(e.data["roles"])) for e in ConfigChange.objects.filter(
+        action="roles_changed", actor_label="seed_demo")}
+    assert ("manager", ("manager",)) in given and ("auditor", ("auditor",)) in given
+    assert len(given) == User.objects.filter(is_staff=True, is_superuser=False).count()
     first = DataSubjectRequest.objects.order_by("received_at").first().received_at
     assert all(u.date_joined < first for u in User.objects.all())  # the team was there before the requests
     count = DataSubjectRequest.objects.count()

@@ -3,7 +3,11 @@ three dialects, with the connector statements that work it. Used by the demo (SQ
 the tests (PostgreSQL, MariaDB, SQLite) and the benchmark."""
 from __future__ import annotations
 
+from django.db import transaction
+
 from . import engine
+
+SEEDER = "seed_shop"  # the trail's actor for what the demo configures
 
 TABLES = [
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200), account_id VARCHAR(50), "
@@ -92,23 +96,37 @@ def create(url: str) -> None:
 
 def configure(url: str | None = None, *, url_env: str = "", owner=None) -> list:
     """The shop's data systems in the data map, each worked by a connector with its statements."""
+    from requests_app import configaudit
     from requests_app.fulfilment.models import DataSystem
 
     from .models import Connector, Statement
 
     systems = []
     for name, spec in SYSTEMS.items():
-        system, _ = DataSystem.objects.update_or_create(name=name, defaults=dict(
-            owner=owner, owner_email="" if owner else "shop-data@example.com", categories=spec["categories"],
-            request_kinds=spec["kinds"], work_mode=DataSystem.WorkMode.CONNECTOR,
-            sources="You, when you shop with us", purposes="Running the shop", recipients="Our hosting provider"))
-        connector, _ = Connector.objects.update_or_create(system=system, defaults=dict(
-            kind=Connector.Kind.SQL, url_env=url_env, identity_source=spec["identity_source"]))
-        if url:
-            connector.set_url(url)
-            connector.save()
-        connector.statements.all().delete()
-        for i, (action, label, sql) in enumerate(spec["statements"]):
-            Statement.objects.create(connector=connector, action=action, label=label, sql=sql, position=i)
+        with transaction.atomic():  # each system with its trail entries (requests_app/configaudit.py)
+            system, made = DataSystem.objects.update_or_create(name=name, defaults=dict(
+                owner=owner, owner_email="" if owner else "shop-data@example.com", categories=spec["categories"],
+                request_kinds=spec["kinds"], work_mode=DataSystem.WorkMode.CONNECTOR,
+                sources="You, when you shop with us", purposes="Running the shop", recipients="Our hosting provider"))
+            configaudit.record(system, "created" if made else "updated", actor=SEEDER,
+                               fields=["owner", "categories", "request_kinds", "work_mode", "sources", "purposes",
+                                       "recipients"])
+            connector, made = Connector.objects.update_or_create(system=system, defaults=dict(
+                kind=Connector.Kind.SQL, url_env=url_env, identity_source=spec["identity_source"]))
+            if url:
+                connector.set_url(url)
+                connector.save()
+            configaudit.record(connector, "created" if made else "updated", actor=SEEDER,
+                               fields=["kind", "identity_source"] + (["url"] if url else []) + (["url_env"] if url_env else []))
+            for statement in connector.statements.all():
+                configaudit.record(statement, "deleted", actor=SEEDER,
+                                   data={"system": name, "action": statement.action, "label": statement.label,
+                                         "position": statement.position, "sql": statement.sql})
+            connector.statements.all().delete()
+            for i, (action, label, sql) in enumerate(spec["statements"]):
+                statement = Statement.objects.create(connector=connector, action=action, label=label, sql=sql,
+                                                     position=i)
+                configaudit.record(statement, "created", actor=SEEDER, fields=["action", "label", "sql", "position"],
+                                   data={"system": name, "action": action, "label": label, "position": i, "sql": sql})
         systems.append(system)
     return systems

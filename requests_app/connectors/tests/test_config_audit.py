@@ -87,7 +87,8 @@ def test_it_audits_a_test_run_without_the_sample_identity(shop_systems, client, 
     html = client.post(page(system), {"do": "test", "t-email": "ana@example.com", "t-phone": "+1 555 0100"}
                        ).content.decode()
     assert 'id="test-results"' in html
-    entry = only_entry(actor=manager, action="tested", object_type="connectors.connector")
+    entry = only_entry(actor=manager, action="tested", object_type="connectors.connector",
+                       among=ConfigChange.objects.exclude(actor_label="seed_shop"))  # the fixture's set-up
     assert entry.data["identity_fields"] == ["email", "phone"] and entry.data["outcome"] == "ran"
     assert entry.data["statements"]
     assert_no_secret(entry, "ana@example.com", "555 0100", system.connector.url)
@@ -105,3 +106,28 @@ def test_it_audits_a_failed_test_run_too(connector, client, manager):
 def test_it_leaves_no_entry_when_the_statement_is_rolled_back(connector, manager):
     rolled_back(lambda: services.save_statement(connector, action="collect", label="orders", sql=SQL, user=manager))
     assert not Statement.objects.exists()
+
+
+def test_the_demo_shops_configuration_is_in_the_trail_without_its_url(tmp_path):
+    from requests_app.connectors import shop
+
+    (tmp_path / "secret-shop-password-xyz.sqlite3").touch()
+    url = f"sqlite:///{tmp_path}/secret-shop-password-xyz.sqlite3"
+    shop.create(url)
+    systems = shop.configure(url)
+    entries = ConfigChange.objects.filter(actor_label="seed_shop")
+    statements = Statement.objects.filter(connector__system__in=systems)
+    assert {(e.object_type, e.action) for e in entries} == {
+        ("fulfilment.datasystem", "created"), ("connectors.connector", "created"), ("connectors.statement", "created")}
+    assert entries.filter(object_type="connectors.statement").count() == statements.count()
+    assert all(e.data["sql"] for e in entries.filter(object_type="connectors.statement"))
+    assert "url" in entries.filter(object_type="connectors.connector").first().fields
+    for entry in entries:
+        assert_no_secret(entry, "secret-shop-password-xyz")
+    first = list(entries.values_list("pk", flat=True))
+    # Configured again (seed_shop on every ./run.sh): updates, and the statements it replaced.
+    shop.configure(url)
+    again = ConfigChange.objects.filter(actor_label="seed_shop").exclude(pk__in=first)
+    assert {(e.object_type, e.action) for e in again} == {
+        ("fulfilment.datasystem", "updated"), ("connectors.connector", "updated"), ("connectors.statement", "deleted"),
+        ("connectors.statement", "created")}

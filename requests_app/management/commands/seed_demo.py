@@ -47,10 +47,12 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from requests_app import regimes as R
-from requests_app import services, sweep, tasks
+from requests_app import configaudit, services, sweep, tasks
 from requests_app.clocks import local_date
 from requests_app.models import AlertLevel, Appeal, DataSubjectRequest, Deadline, DeadlineStatus
 from requests_app.roles import ensure_roles
+
+SEEDER = "seed_demo"
 
 PASSWORD = "demo-pass-123"
 STAFF = [  # username, role, first name, last name
@@ -510,11 +512,16 @@ class Command(BaseCommand):
         password = make_password(PASSWORD)  # hashed once: a deliberately slow hash, five users
         users = {}
         for username, role, first, last in STAFF:
-            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
-            user.first_name, user.last_name, user.is_staff = first, last, True
-            user.password = password
-            user.save()
-            user.groups.add(groups[role])
+            with transaction.atomic():
+                user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+                user.first_name, user.last_name, user.is_staff = first, last, True
+                user.password = password
+                user.save()
+                had = sorted(user.groups.values_list("name", flat=True))
+                user.groups.add(groups[role])
+                if role not in had:  # who may see personal data is configuration: in the trail
+                    configaudit.record(user, "roles_changed", actor=SEEDER, fields=["groups"],
+                                       data={"roles": sorted({*had, role}), "before": had})
             users[username] = User.objects.get(pk=user.pk)  # fresh permission cache
         admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.com"})
         admin.is_staff = admin.is_superuser = True
