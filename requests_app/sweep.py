@@ -385,15 +385,16 @@ def _process_batch(claims: list[Claim], th: Thresholds, result: SweepResult, man
     obligations = [c for c in claims if c.is_obligation and c.case_id not in closed]
     for c in obligations:
         result.by_level[{1: "due_soon", 2: "urgent", 3: "overdue"}[c.level]] += 1
-    # On PostgreSQL the claim statement escalated the cases, but for those whose window expired in
-    # this batch (they may have just been closed: escalate() sees to the others).
+    # PostgreSQL: the claim statement read the cases and escalated them, but for those whose window
+    # expired in this batch (they may have just been closed: escalate() sees to the others).
+    by_claim = claims[0].case is not None
     left = ({c.case_id for c in claims if not c.is_obligation and c.level == AlertLevel.OVERDUE}
-            if claims[0].case is not None else None)
+            if by_claim else None)
     result.escalated_cases += escalate([c for c in obligations if c.level == AlertLevel.OVERDUE], th.now,
                                        left_by_claim=left)
     t = result.timed("escalate", t)
     if obligations or failures:
-        if claims[0].case is not None:  # PostgreSQL: the claim statement read them
+        if by_claim:
             cases = {c.case_id: c.case for c in claims}
         else:
             cases = _load_cases({c.case_id for c in obligations} | {c.case_id for c, _ in failures})

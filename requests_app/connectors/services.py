@@ -491,7 +491,7 @@ SECRET_FIELDS = {"url_encrypted": "url", "secret_encrypted": "secret"}
 
 
 @transaction.atomic
-def save_connector(connector: Connector, user) -> Connector:
+def save_connector(connector: Connector, user, *, actor: str | None = None) -> Connector:
     """Save a connector edited by a manager (its form already applied), and put its system in
     connector mode. The audit lists the fields that changed; for the URL and the signing secret
     only that they were replaced."""
@@ -506,7 +506,7 @@ def save_connector(connector: Connector, user) -> Connector:
         changed = configaudit.changed(before, connector)
     fields = [SECRET_FIELDS.get(f, f) for f in changed]
     if created or fields:
-        configaudit.record(connector, "created" if created else "updated", user=user, fields=fields,
+        configaudit.record(connector, "created" if created else "updated", user=user, actor=actor, fields=fields,
                            data={"system": connector.system.name, "kind": connector.kind,
                                  "url_env": connector.url_env or None})
     system = connector.system
@@ -514,7 +514,7 @@ def save_connector(connector: Connector, user) -> Connector:
         was = system.work_mode
         system.work_mode = DataSystem.WorkMode.CONNECTOR
         system.save(update_fields=["work_mode", "updated_at"])
-        configaudit.record(system, "updated", user=user, fields=["work_mode"],
+        configaudit.record(system, "updated", user=user, actor=actor, fields=["work_mode"],
                            data={"work_mode": [was, system.work_mode]})
     return connector
 
@@ -542,10 +542,10 @@ def save_statement(connector: Connector, *, action: str, label: str, sql: str, p
 
 
 @transaction.atomic
-def delete_statement(statement: Statement, user) -> int:
+def delete_statement(statement: Statement, user, *, actor: str | None = None) -> int:
     """Remove a statement; the audit keeps what it was. Returns its system's id."""
     _require_manager(user)
     statement = Statement.objects.select_for_update().select_related("connector__system").get(pk=statement.pk)
-    configaudit.record(statement, "deleted", user=user, data=_statement_data(statement))
+    configaudit.record(statement, "deleted", user=user, actor=actor, data=_statement_data(statement))
     statement.delete()
     return statement.connector.system_id

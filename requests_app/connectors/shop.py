@@ -96,37 +96,33 @@ def create(url: str) -> None:
 
 def configure(url: str | None = None, *, url_env: str = "", owner=None) -> list:
     """The shop's data systems in the data map, each worked by a connector with its statements."""
-    from requests_app import configaudit
     from requests_app.fulfilment.models import DataSystem
+    from requests_app.fulfilment.services import save_system
 
-    from .models import Connector, Statement
+    from . import services
+    from .models import Connector
 
+    # Through the services a manager's edits use, so each change is in the configuration trail
+    # (requests_app/configaudit.py) under the command's name, the URL only named as replaced.
     systems = []
     for name, spec in SYSTEMS.items():
-        with transaction.atomic():  # each system with its trail entries (requests_app/configaudit.py)
-            system, made = DataSystem.objects.update_or_create(name=name, defaults=dict(
-                owner=owner, owner_email="" if owner else "shop-data@example.com", categories=spec["categories"],
-                request_kinds=spec["kinds"], work_mode=DataSystem.WorkMode.CONNECTOR,
-                sources="You, when you shop with us", purposes="Running the shop", recipients="Our hosting provider"))
-            configaudit.record(system, "created" if made else "updated", actor=SEEDER,
-                               fields=["owner", "categories", "request_kinds", "work_mode", "sources", "purposes",
-                                       "recipients"])
-            connector, made = Connector.objects.update_or_create(system=system, defaults=dict(
-                kind=Connector.Kind.SQL, url_env=url_env, identity_source=spec["identity_source"]))
+        with transaction.atomic():
+            system = DataSystem.objects.filter(name=name).first() or DataSystem(name=name)
+            system.owner, system.owner_email = owner, "" if owner else "shop-data@example.com"
+            system.categories, system.request_kinds = spec["categories"], spec["kinds"]
+            system.work_mode = DataSystem.WorkMode.CONNECTOR
+            system.sources, system.purposes = "You, when you shop with us", "Running the shop"
+            system.recipients = "Our hosting provider"
+            save_system(system, None, actor=SEEDER)
+            connector = Connector.objects.filter(system=system).first() or Connector(system=system)
+            connector.kind, connector.url_env = Connector.Kind.SQL, url_env
+            connector.identity_source = spec["identity_source"]
             if url:
                 connector.set_url(url)
-                connector.save()
-            configaudit.record(connector, "created" if made else "updated", actor=SEEDER,
-                               fields=["kind", "identity_source"] + (["url"] if url else []) + (["url_env"] if url_env else []))
+            services.save_connector(connector, None, actor=SEEDER)
             for statement in connector.statements.all():
-                configaudit.record(statement, "deleted", actor=SEEDER,
-                                   data={"system": name, "action": statement.action, "label": statement.label,
-                                         "position": statement.position, "sql": statement.sql})
-            connector.statements.all().delete()
+                services.delete_statement(statement, None, actor=SEEDER)
             for i, (action, label, sql) in enumerate(spec["statements"]):
-                statement = Statement.objects.create(connector=connector, action=action, label=label, sql=sql,
-                                                     position=i)
-                configaudit.record(statement, "created", actor=SEEDER, fields=["action", "label", "sql", "position"],
-                                   data={"system": name, "action": action, "label": label, "position": i, "sql": sql})
+                services.save_statement(connector, action=action, label=label, sql=sql, position=i, actor=SEEDER)
         systems.append(system)
     return systems

@@ -205,10 +205,11 @@ SYSTEM_VALUES_SHOWN = ("kind", "work_mode", "active", "categories", "request_kin
 
 
 @transaction.atomic
-def save_system(system: DataSystem, user) -> DataSystem:
-    """Save a data system edited by a manager (the form already validated it); audited with the
-    fields that changed and, for the ones that route work, their old and new values."""
-    if not user.has_perm("requests_app.assign_case"):
+def save_system(system: DataSystem, user, *, actor: str | None = None) -> DataSystem:
+    """Save a data system edited by a manager (the form already validated it), or by a command
+    (`user` None, `actor` its name); audited with the fields that changed and, for the ones that
+    route work, their old and new values."""
+    if user is not None and not user.has_perm("requests_app.assign_case"):
         raise PermissionDenied("Only managers keep the data map.")
     created = system.pk is None
     before = {} if created else configaudit.snapshot(DataSystem.objects.select_for_update().get(pk=system.pk),
@@ -221,7 +222,7 @@ def save_system(system: DataSystem, user) -> DataSystem:
     if created or changed:
         values = {f.removesuffix("_id"): ([before[f], getattr(system, f)] if not created else getattr(system, f))
                   for f in changed if f in SYSTEM_VALUES_SHOWN}
-        configaudit.record(system, "created" if created else "updated", user=user,
+        configaudit.record(system, "created" if created else "updated", user=user, actor=actor,
                            fields=[f.removesuffix("_id") for f in changed], data=values)
     return system
 
