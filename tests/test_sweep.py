@@ -479,3 +479,14 @@ def test_time_left_wording():
     assert sweep.time_left(now + dt.timedelta(hours=30), now) == "30 h left"
     assert sweep.time_left(now - dt.timedelta(minutes=10), now) == "overdue by 10 min"
     assert sweep.time_left(now - dt.timedelta(days=3), now) == "overdue by 3 days"
+
+
+def test_it_claims_each_clock_with_its_exact_due_moment(working_case):
+    from django.db import transaction
+
+    case = working_case()
+    with at(RESPOND_DUE_AT + dt.timedelta(hours=1)), transaction.atomic():
+        claims, _ = sweep.claim_batch(sweep.Thresholds.at(), 100)
+    # To the microsecond (the end of the due date is 23:59:59.999999 local), timezone-aware.
+    assert [(c.case_id, c.due_at) for c in claims] == [(case.pk, RESPOND_DUE_AT)]
+    assert claims[0].due_at.utcoffset() == dt.timedelta(0)
