@@ -223,6 +223,19 @@ def test_a_message_waiting_for_its_letter_is_looked_at_again_later(submit, run, 
     assert note.attempts == 0 and note.status == NotificationStatus.PENDING
 
 
+def test_queue_emails_stores_every_body_exactly_as_rendered(db, run):
+    # Written as rows of values, not arrays (outbox._bulk_insert): quotes, backslashes, braces and
+    # commas are what an array literal would have to escape.
+    tricky = 'O\'Brien \\ "q" {a,b} NULL, ü 😀 \\"'
+    messages = [{"kind": "deadline_alert", "to": [f"{x}@example.com"], "dedupe_key": f"t-{x}",
+                 "context": {"rows_text": f"{tricky} {x}", "total": 1}} for x in "ab"]
+    notes = run(outbox.queue_emails, messages)
+    for note, x in zip(notes, "ab"):
+        stored = Notification.objects.get(pk=note.pk)
+        assert f"{tricky} {x}" in stored.body_text and stored.to == [f"{x}@example.com"]
+        assert (stored.body_text, stored.body_html, stored.subject) == (note.body_text, note.body_html, note.subject)
+
+
 def test_queue_emails_writes_many_at_once_skips_taken_keys_and_sends_after_commit(db, run):
     run(outbox.queue_email, "deadline_alert", "a@example.com", context={"items": [], "total": 0},
         dedupe_key="k-a")

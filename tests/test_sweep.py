@@ -481,6 +481,18 @@ def test_time_left_wording():
     assert sweep.time_left(now - dt.timedelta(days=3), now) == "overdue by 3 days"
 
 
+def test_it_claims_a_backlog_of_exactly_one_batch_in_one_round(working_case, run):
+    # The claim looks one row past the batch: a batch that empties the backlog needs no second,
+    # empty, claim (on PostgreSQL it would find again every index entry the first just made dead).
+    cases = [working_case(requester_email=f"b{i}@example.com") for i in range(3)]
+    with at(RESPOND_DUE_AT + dt.timedelta(hours=1)), CaptureQueriesContext(connection) as queries:
+        result = run(sweep.run_sweep, batch_size=3)
+    assert result.claimed == 3 and result.batches == 1 and result.escalated_cases == 3
+    if connection.vendor == "postgresql":
+        assert sum("pg_try_advisory_xact_lock" in q["sql"] for q in queries.captured_queries) == 1
+    assert set(Deadline.objects.filter(case__in=cases, kind="respond").values_list("alert_level", flat=True)) == {3}
+
+
 def test_it_claims_each_clock_with_its_exact_due_moment(working_case):
     from django.db import transaction
 

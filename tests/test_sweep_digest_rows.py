@@ -9,12 +9,11 @@ NOW = dt.datetime(2026, 11, 30, 3, 0, tzinfo=dt.timezone.utc)
 def test_it_escapes_every_value_of_a_digests_html_row_and_none_of_its_text_row():
     claim = sweep.Claim(1, 10, None, "confirm_email", False, NOW - dt.timedelta(hours=2), "Europe/Berlin", 3)
     case = sweep.CaseInfo('<b>"R&1"</b>', "ccpa", "US-CA", "")
-    item = sweep._item(claim, case, NOW, "https://example.com/staff/cases/{pk}/?a=1&b=2",
+    text, html = sweep._item(claim, case, NOW, "https://example.com/staff/cases/{pk}/?a=1&b=2",
                        error="ValueError: <script>alert('x')</script>")
-    html = item["html_row"]
     assert "<script>" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "&lt;b&gt;&quot;R&amp;1&quot;&lt;/b&gt;" in html and 'href="https://example.com/staff/cases/10/?a=1&amp;b=2"' in html
     assert "ends 2026-11-30 02:00 Europe/Berlin" in html
     # The plain-text body is not HTML: nothing escaped there.
-    assert item["text_row"].startswith('[NEEDS A PERSON] <b>"R&1"</b> - ')
-    assert item["text_row"].endswith("\n    Error: ValueError: <script>alert('x')</script>")
+    assert text.startswith('[NEEDS A PERSON] <b>"R&1"</b> - ')
+    assert text.endswith("\n    Error: ValueError: <script>alert('x')</script>")
