@@ -242,8 +242,10 @@ def claim_batch(th: Thresholds, limit: int) -> tuple[list[Claim], bool]:
         if rows and rows[0][0] is None:  # nothing claimed: were there candidates all the same?
             return [], rows[0][8] > 0
         cases: dict[int, CaseInfo] = {}
-        claims = []  # (a batch is thousands of rows: no per-value work beyond one CaseInfo per case;
-        make_case, make_claim, td = CaseInfo._make, Claim._make, dt.timedelta  # _make: tuple.__new__, no keywords)
+        # A batch is thousands of rows: no per-value work beyond one CaseInfo per case, and tuples
+        # built by _make (tuple.__new__, no keyword handling: 18 -> 13 ms a batch, bench/sweep.py).
+        claims = []
+        make_case, make_claim, td = CaseInfo._make, Claim._make, dt.timedelta
         for r in rows:
             case = cases.get(r[1])
             if case is None:  # (as _case_info)
@@ -559,7 +561,7 @@ def _item(claim: Claim, case: CaseInfo, now: dt.datetime, url_format: str, error
     html = (f'<tr><td style="color: {LEVEL_COLORS.get("error" if error else claim.level, "#1a1a1a")};"><b>{e(label)}'
             f'</b></td><td><a href="{escape(url)}">{escape(case.reference)}</a></td><td>{e(regime)}</td><td>{e(clock)}'
             + (f"<br><small>{escape(error)}</small>" if error else "")
-            + f"</td><td>{due_date}<br><small>ends {e(due_local)}</small></td><td>{left}</td></tr>")
+            + f"</td><td>{due_date}<br><small>ends {stamp} {e(claim.timezone)}</small></td><td>{left}</td></tr>")
     return text, html
 
 
