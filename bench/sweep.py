@@ -131,7 +131,8 @@ escapes each string). (3) Digest building: entries are entered in the order they
 claims come in due order: no per-recipient sort), counted as they are entered, and each row escapes
 only the values that come from data (the few recurring labels once per batch): 26 -> 15 ms for the
 rows, digests 80 -> 62 ms; the claims are built with tuple.__new__ (_make): 18 -> 13 ms.
-Fresh fill, 5 runs: 658 ms vs 246 ms, 2.67x (median 2.66, per run 2.30-2.76). A/B on one database,
+Fresh fill, 5 runs: 658 ms vs 246 ms, 2.67x (median 2.66, per run 2.30-2.76); another, 3 runs:
+689 vs 265 ms, 2.60x (median 2.63). A/B on one database,
 alternating, 3 runs each: previous code 753 vs 240 ms (3.14x) and 737 vs 243 (3.03x); this code 650
 vs 250 (2.60x) and 649 vs 253 (2.56x). Target met. Measured and not kept: SET CONSTRAINTS IMMEDIATE
 (moves the events' 40 ms of foreign-key checks from the commit into the claim: no gain), finding
